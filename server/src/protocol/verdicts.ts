@@ -1,0 +1,71 @@
+// Status names and verdict shapes: declared once here, used by the engine, server, client and CLI.
+
+/** What the registry signature over `${name}@${version}:${integrity}` says. */
+export type SignatureStatus = "valid" | "invalid" | "missing" | "unknown-key" | "expired-key" | "not-checked";
+
+/** What the Sigstore attestations (SLSA provenance, npm publish attestation) say. */
+export type ProvenanceStatus = "verified" | "invalid" | "absent" | "not-checked";
+
+/** The one overall verdict of a package. */
+export type PackageStatus = "invalid" | "unsigned" | "unverifiable" | "signed" | "verified" | "not-from-registry";
+
+/** Problems first: the order lists, trees and reports use. */
+export const PACKAGE_STATUSES: readonly PackageStatus[] = [
+  "invalid",
+  "unsigned",
+  "unverifiable",
+  "signed",
+  "verified",
+  "not-from-registry",
+];
+
+export interface SignatureVerdict {
+  status: SignatureStatus;
+  /** The keyid that verified (or that was asked for). */
+  keyid?: string;
+  /** When that key expires (ISO), null when it never does. */
+  keyExpires?: string | null;
+  reason?: string;
+}
+
+export interface ProvenanceVerdict {
+  status: ProvenanceStatus;
+  /** e.g. https://github.com/org/repo */
+  sourceRepository?: string;
+  sourceCommit?: string;
+  sourceRef?: string;
+  /** Workflow path, e.g. .github/workflows/release.yml */
+  workflow?: string;
+  /** Builder / runner id (SLSA builder.id or the certificate's runner environment). */
+  builder?: string;
+  predicateType?: string;
+  /** Transparency-log index of the provenance bundle's entry. */
+  logIndex?: string;
+  /** A link a person can open for that entry. */
+  logUrl?: string;
+  /** The certificate's OIDC issuer and SAN, as verified. */
+  issuer?: string;
+  signerIdentity?: string;
+  /** Whether the npm publish attestation (signed by the registry key) verified too. */
+  publishAttestation?: "verified" | "absent";
+  reason?: string;
+}
+
+export interface Verdict {
+  status: PackageStatus;
+  signature: SignatureVerdict;
+  provenance: ProvenanceVerdict;
+  /** Plain words, first the one that decided the status. */
+  reasons: string[];
+  /** Registry base URL the package was checked against. */
+  registry?: string;
+  /** Publish time of the version (ISO), when known. */
+  publishedAt?: string;
+}
+
+/** A fact about a whole registry, reported once instead of once per package. */
+export interface RegistryNotice {
+  registry: string;
+  kind: "no-signatures" | "unreachable" | "keys-unavailable" | "auth-required";
+  message: string;
+}
