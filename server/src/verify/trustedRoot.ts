@@ -1,0 +1,174 @@
+// The Sigstore trusted root (Fulcio CAs, Rekor logs, CT logs, TSAs) and the verifier built from it once.
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { TrustedRoot } from "@sigstore/protobuf-specs";
+import { Verifier, VerificationError, toTrustMaterial, type TrustMaterial, type VerifierOptions } from "@sigstore/verify";
+// esbuild inlines this JSON into the bundle, so the shipped root needs no node_modules at run time.
+import seeds from "@sigstore/tuf/seeds.json";
+import type { RegistryKey } from "./npmKeys";
+
+export type TrustedRootSource = "shipped" | "file";
+
+export interface LoadedTrustedRoot {
+  root: TrustedRoot;
+  source: TrustedRootSource;
+  /** The file it was read from (source "file"). */
+  path?: string;
+  /** SHA-256 hex of the root document's bytes. */
+  digest: string;
+  /** The newest `validFor.start` among its logs and authorities (ISO): how recent the root is. */
+  newestValidFrom?: string;
+  /** Public-good roots list CT logs and Fulcio certificates carry SCTs; a private or mock root may list none. */
+  hasCtLogs: boolean;
+}
+
+export type TrustedRootResult = { ok: true; root: LoadedTrustedRoot } | { ok: false; reason: string };
+
+const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\+json;version=0\.1|\.v0\.[12]\+json)$/;
+
+function newestStart(root: TrustedRoot): string | undefined {
+  const starts: Date[] = [];
+  for (const log of [...root.tlogs, ...root.ctlogs]) if (log.publicKey?.validFor?.start) starts.push(log.publicKey.validFor.start);
+  for (const ca of [...root.certificateAuthorities, ...root.timestampAuthorities]) if (ca.validFor?.start) starts.push(ca.validFor.start);
+  const times = starts.map((d) => d.getTime()).filter((t) => !Number.isNaN(t));
+  return times.length === 0 ? undefined : new Date(Math.max(...times)).toISOString();
+}
+
+/** Reads a trusted root document. Never throws: a bad document comes back with the reason. */
+export function trustedRootFromJSON(text: string | Buffer, source: TrustedRootSource, path?: string): TrustedRootResult {
+  const where = path === undefined ? `The ${source} Sigstore trusted root` : `The Sigstore trusted root ${path}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text.toString());
+  } catch (error) {
+    return { ok: false, reason: `${where} is not JSON (${error instanceof Error ? error.message : String(error)}).` };
+  }
+  if (typeof json !== "object" || json === null) return { ok: false, reason: `${where} is not a JSON object.` };
+  const mediaType = (json as { mediaType?: unknown }).mediaType;
+  if (typeof mediaType !== "string" || !TRUSTED_ROOT_MEDIA_TYPE.test(mediaType)) {
+    return { ok: false, reason: `${where} has media type ${JSON.stringify(mediaType)}, not a Sigstore trusted root.` };
+  }
+  let root: TrustedRoot;
+  try {
+    root = TrustedRoot.fromJSON(json);
+    // Parses every certificate and key now, so a broken root is reported here and not at the first package.
+    toTrustMaterial(root);
+  } catch (error) {
+    return { ok: false, reason: `${where} cannot be used: ${error instanceof Error ? error.message : String(error)}.` };
+  }
+  if (root.tlogs.length === 0) return { ok: false, reason: `${where} lists no transparency log, so no bundle could verify.` };
+  if (root.certificateAuthorities.length === 0) return { ok: false, reason: `${where} lists no certificate authority, so no provenance could verify.` };
+  return {
+    ok: true,
+    root: {
+      root,
+      source,
+      path,
+      digest: createHash("sha256").update(text).digest("hex"),
+      newestValidFrom: newestStart(root),
+      hasCtLogs: root.ctlogs.length > 0,
+    },
+  };
+}
+
+/** A user-given trusted root (e.g. the test registry's mock root, or a private Sigstore instance). */
+export async function trustedRootFromFile(path: string): Promise<TrustedRootResult> {
+  let text: Buffer;
+  try {
+    text = await readFile(path);
+  } catch (error) {
+    return { ok: false, reason: `The Sigstore trusted root ${path} cannot be read (${error instanceof Error ? error.message : String(error)}).` };
+  }
+  return trustedRootFromJSON(text, "file", path);
+}
+
+const SIGSTORE_TUF_URL = "https://tuf-repo-cdn.sigstore.dev";
+let shipped: LoadedTrustedRoot | undefined;
+
+/**
+ * The Sigstore public-good trusted root shipped with the product: the `trusted_root.json` target embedded in
+ * `@sigstore/tuf`'s seeds. No TUF refresh happens here (the seeds' TUF root itself expired on 2026-11-20);
+ * `describeTrustedRoot` tells people how old it is instead.
+ */
+export function shippedTrustedRoot(): LoadedTrustedRoot {
+  if (shipped !== undefined) return shipped;
+  const target = seeds[SIGSTORE_TUF_URL].targets["trusted_root.json"];
+  const result = trustedRootFromJSON(Buffer.from(target, "base64"), "shipped");
+  // The seeds are part of the build: a broken one is a packaging bug, not a user's problem.
+  if (!result.ok) throw new Error(`Shipped Sigstore trusted root is unusable: ${result.reason}`);
+  shipped = result.root;
+  return shipped;
+}
+
+/** e.g. "Sigstore trusted root from 2025-09-23 (shipped)". */
+export function describeTrustedRoot(root: LoadedTrustedRoot): string {
+  const date = root.newestValidFrom === undefined ? "of unknown date" : `from ${root.newestValidFrom.slice(0, 10)}`;
+  return `Sigstore trusted root ${date} (${root.source === "shipped" ? "shipped" : root.path ?? "file"})`;
+}
+
+/** A verifier ready for bundles, built once per (trusted root, registry keys) pair. */
+export interface PreparedTrust {
+  /** Stable across runs: changes when the root document or the registry keys change (for the verdict cache). */
+  trustMaterialId: string;
+  root: LoadedTrustedRoot;
+  /** The registry keys that may sign npm publish attestations, by keyid. */
+  keys: ReadonlyMap<string, RegistryKey>;
+  verifier: Verifier;
+  thresholds: Required<Pick<VerifierOptions, "tlogThreshold" | "ctlogThreshold" | "timestampThreshold">>;
+}
+
+const prepared = new Map<string, PreparedTrust>();
+const MAX_PREPARED = 16;
+
+export function trustMaterialIdOf(root: LoadedTrustedRoot, keys: readonly RegistryKey[]): string {
+  const hash = createHash("sha256").update(root.digest);
+  for (const key of [...keys].sort((a, b) => a.keyid.localeCompare(b.keyid))) hash.update(`\n${key.keyid} ${key.key} ${key.expires ?? "never"}`);
+  return hash.digest("hex").slice(0, 32);
+}
+
+function keyFinderOf(keys: ReadonlyMap<string, RegistryKey>): TrustMaterial["publicKey"] {
+  const objects = new Map<string, KeyObject>();
+  return (hint) => {
+    const key = keys.get(hint);
+    if (key === undefined) {
+      throw new VerificationError({ code: "PUBLIC_KEY_ERROR", message: `key ${hint || "(none)"} is not one of the registry's keys` });
+    }
+    let object = objects.get(hint);
+    if (object === undefined) {
+      object = createPublicKey({ key: Buffer.from(key.key, "base64"), format: "der", type: "spki" });
+      objects.set(hint, object);
+    }
+    const expires = key.expires === null ? undefined : Date.parse(key.expires);
+    // The date is the log's integration time: the key must not have expired before the attestation was logged.
+    return { publicKey: object, validFor: (date: Date) => expires === undefined || date.getTime() < expires };
+  };
+}
+
+/**
+ * The verifier for a root and the registry keys that may sign publish attestations (for npmjs packages pass ONLY
+ * the pinned keys). Built once and cached: parsing the root's certificates is the costly part.
+ */
+export function prepareTrust(root: LoadedTrustedRoot, keys: readonly RegistryKey[]): PreparedTrust {
+  const id = trustMaterialIdOf(root, keys);
+  const cached = prepared.get(id);
+  if (cached !== undefined) return cached;
+  const byId = new Map(keys.map((k) => [k.keyid, k]));
+  const thresholds = {
+    tlogThreshold: 1,
+    // Public-good Fulcio certificates embed SCTs from the CT logs the root lists, and they must be checked. A root
+    // that lists no CT log (a private instance, the @sigstore/mock CA) cannot check any, so none are required.
+    ctlogThreshold: root.hasCtLogs ? 1 : 0,
+    // The Rekor entry's signed integration time is the timestamp every bundle we accept carries.
+    timestampThreshold: 1,
+  };
+  const entry: PreparedTrust = {
+    trustMaterialId: id,
+    root,
+    keys: byId,
+    verifier: new Verifier(toTrustMaterial(root.root, keyFinderOf(byId)), thresholds),
+    thresholds,
+  };
+  if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
+  prepared.set(id, entry);
+  return entry;
+}
