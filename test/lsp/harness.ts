@@ -1,0 +1,138 @@
+// A minimal LSP client for tests: talks JSON-RPC to the real server, records what it is sent, and lets a
+// test wait for a notification instead of sleeping.
+import { existsSync } from "node:fs";
+import { PassThrough } from "node:stream";
+import * as path from "node:path";
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import {
+  createConnection,
+  ProposedFeatures,
+  StreamMessageReader as ServerReader,
+  StreamMessageWriter as ServerWriter,
+} from "vscode-languageserver/node";
+import { createChecker } from "../../server/src/features/checkerFactory";
+import { createServer, systemClock, type ServerDeps } from "../../server/src/server";
+import { nodeFileSystem } from "../../server/src/workspace/fileSystem";
+
+/** The checkout, whether this runs from test/ (tsx) or from out/test/ (compiled). */
+export const REPO = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+export const FIXTURES = path.join(REPO, "test/fixtures/workspaces");
+
+/** A clock whose timers fire only when the test says so: makes "superseded" deterministic. */
+export class ManualClock {
+  private timers = new Set<() => void>();
+  schedule(callback: () => void, _ms: number): () => void {
+    this.timers.add(callback);
+    return () => this.timers.delete(callback);
+  }
+  get waiting(): number {
+    return this.timers.size;
+  }
+  fireAll(): void {
+    const due = [...this.timers];
+    this.timers.clear();
+    for (const callback of due) callback();
+  }
+}
+
+export interface Received {
+  method: string;
+  params: any;
+}
+
+export interface ClientOptions {
+  /** What `workspace/configuration` answers for the provenanceLens section (undefined: capability not declared). */
+  settings?: Record<string, unknown>;
+  workspaceFolders?: string[];
+  initializationOptions?: Record<string, unknown>;
+}
+
+export class TestClient {
+  readonly received: Received[] = [];
+  readonly logs: string[] = [];
+  private waiters: { method: string; predicate: (params: any) => boolean; resolve: (params: any) => void }[] = [];
+
+  constructor(readonly connection: MessageConnection, private readonly options: ClientOptions, private readonly onDispose: () => void) {
+    connection.onNotification((method: string, params: any) => {
+      this.received.push({ method, params });
+      if (method === "window/logMessage") this.logs.push(params.message);
+      this.waiters = this.waiters.filter((w) => {
+        if (w.method !== method || !w.predicate(params)) return true;
+        w.resolve(params);
+        return false;
+      });
+    });
+    connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => this.options.settings ?? {}));
+    connection.onRequest("client/registerCapability", () => null);
+    connection.listen();
+  }
+
+  /** Resolves with the next notification of `method` that satisfies `predicate`. Call before triggering it. */
+  next<P = any>(method: string, predicate: (params: P) => boolean = () => true): Promise<P> {
+    return new Promise((resolve) => this.waiters.push({ method, predicate, resolve }));
+  }
+
+  async initialize(): Promise<any> {
+    const result = await this.connection.sendRequest("initialize", {
+      processId: null, // A number would start the server's parent-process watchdog (process.exit).
+      rootUri: null,
+      workspaceFolders: (this.options.workspaceFolders ?? []).map((uri) => ({ uri, name: path.basename(uri) })),
+      capabilities: {
+        workspace: { configuration: this.options.settings !== undefined, didChangeWatchedFiles: { dynamicRegistration: true } },
+        textDocument: { hover: { contentFormat: ["markdown"] }, publishDiagnostics: {} },
+      },
+      initializationOptions: this.options.initializationOptions,
+    });
+    await this.connection.sendNotification("initialized", {});
+    return result;
+  }
+
+  open(uri: string, text: string, version = 1): Promise<void> {
+    return this.connection.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "json", version, text } });
+  }
+
+  change(uri: string, text: string, version: number): Promise<void> {
+    return this.connection.sendNotification("textDocument/didChange", { textDocument: { uri, version }, contentChanges: [{ text }] });
+  }
+
+  hover(uri: string, line: number, character: number): Promise<any> {
+    return this.connection.sendRequest("textDocument/hover", { textDocument: { uri }, position: { line, character } });
+  }
+
+  /** The diagnostics last published for `uri`. */
+  diagnostics(uri: string): any[] {
+    const published = this.received.filter((r) => r.method === "textDocument/publishDiagnostics" && r.params.uri === uri);
+    return published.length === 0 ? [] : published[published.length - 1].params.diagnostics;
+  }
+
+  dispose(): void {
+    this.connection.dispose();
+    this.onDispose();
+  }
+}
+
+/** The real server, in this process, over an in-memory stream pair. */
+export function startInProcess(options: ClientOptions = {}, deps: Partial<ServerDeps> = {}): TestClient {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const serverConnection = createConnection(ProposedFeatures.all, new ServerReader(toServer), new ServerWriter(toClient));
+  const server = createServer(serverConnection, { fs: nodeFileSystem, createChecker, clock: systemClock, editDebounceMs: 20, ...deps });
+  serverConnection.listen();
+  const clientConnection = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  return new TestClient(clientConnection, options, () => {
+    server.dispose();
+    serverConnection.dispose();
+  });
+}
+
+/** Zero-based line of the first line containing `needle`. */
+export function lineOf(text: string, needle: string): number {
+  const index = text.indexOf(needle);
+  if (index === -1) throw new Error(`fixture does not contain ${needle}`);
+  return text.slice(0, index).split("\n").length - 1;
+}
