@@ -1,0 +1,210 @@
+// The YAML subset Yarn Berry writes (its `syml` stringifier): block mappings only, two-space indentation,
+// plain or double-quoted scalars, comments at the top. Hand-scanned because yarn.lock files run to 20k lines,
+// are re-parsed on every edit, and a general YAML parser is several times slower on them. Anything outside
+// the subset (flow collections, anchors, multi-line scalars, odd indentation, a cut-off quote) makes the
+// scanner give up, and the `yaml` library parses the whole file instead, with its own error positions.
+import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+import type { ParseProblem } from "./model";
+import type { LineIndex } from "./lineIndex";
+
+export interface BerryMap {
+  [key: string]: BerryValue;
+}
+export type BerryValue = string | BerryMap;
+
+/** A top-level key and its value, with the key's position (quotes included). */
+export interface BerryRecord {
+  key: string;
+  line: number;
+  keyStart: number;
+  keyEnd: number;
+  value: BerryValue;
+}
+
+/** Why the scanner handed over to the library: a line and a reason, for tests and logs. */
+export interface Unsupported {
+  unsupported: true;
+  line: number;
+  reason: string;
+}
+
+const SPACE = 32;
+const QUOTE = 34;
+const HASH = 35;
+const COLON = 58;
+// Characters that start YAML syntax the subset does not use (flow collections, anchors, tags, block scalars...).
+const SPECIAL_START = new Set("[]{}&*!|>%@`'?-,".split("").map((c) => c.charCodeAt(0)));
+
+function duplicate(line: number, start: number, end: number, key: string, nested: boolean): ParseProblem {
+  return {
+    range: { start: { line, character: start }, end: { line, character: end } },
+    severity: "warning",
+    code: "duplicate-key",
+    message: nested
+      ? `\`${key}\` is written twice in this entry; the first value is used.`
+      : `\`${key}\` is written twice in the lockfile; the first entry is used.`,
+  };
+}
+
+/** Scans Berry's YAML subset; `text` must already have conflict regions masked. */
+export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryRecord[] | Unsupported {
+  const records: BerryRecord[] = [];
+  const seenTop = new Set<string>();
+  // Open mappings, innermost last; the top level (indent 0) is `records`.
+  const stack: { indent: number; map: BerryMap }[] = [];
+  let pending: { map: BerryMap; key: string; indent: number } | undefined;
+  let lineNo = -1;
+  const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
+  for (let start = text.charCodeAt(0) === 0xfeff ? 1 : 0; start <= text.length; ) {
+    lineNo++;
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const next = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    const lineStart = start;
+    start = next;
+    let i = lineStart;
+    while (i < end && text.charCodeAt(i) === SPACE) i++;
+    if (i === end || text.charCodeAt(i) === HASH) continue;
+    const indent = i - lineStart;
+    if (text.charCodeAt(i) === 9) return giveUp("tab in indentation");
+    if (pending !== undefined) {
+      const parentIndent = pending.indent;
+      if (indent > parentIndent) {
+        const map: BerryMap = {};
+        pending.map[pending.key] = map;
+        stack.push({ indent, map });
+      } else pending.map[pending.key] = "";
+      pending = undefined;
+    }
+    while (stack.length > 0 && stack[stack.length - 1].indent > indent) stack.pop();
+    if (indent > 0 && (stack.length === 0 || stack[stack.length - 1].indent !== indent)) {
+      return giveUp("indentation that does not match an open mapping");
+    }
+    // The key.
+    let key: string;
+    let keyEnd: number;
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const close = text.indexOf('"', i + 1);
+      if (close === -1 || close > end) return giveUp("quoted key not closed on its line");
+      keyEnd = close + 1;
+      key = text.slice(i + 1, close);
+      if (key.includes("\\")) return giveUp("escape in a quoted key");
+    } else {
+      if (SPECIAL_START.has(c) || (indent === 0 && (text.startsWith("---", i) || text.startsWith("...", i)))) {
+        return giveUp("YAML syntax outside Yarn's subset");
+      }
+      let j = i;
+      while (j < end && !(text.charCodeAt(j) === COLON && (j + 1 === end || text.charCodeAt(j + 1) === SPACE))) j++;
+      if (j === end) return giveUp("a line without `key:`");
+      keyEnd = j;
+      while (keyEnd > i && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
+      key = text.slice(i, keyEnd);
+    }
+    let at = keyEnd;
+    while (at < end && text.charCodeAt(at) === SPACE) at++;
+    if (text.charCodeAt(at) !== COLON || at >= end) return giveUp("a key without `:`");
+    at++;
+    while (at < end && text.charCodeAt(at) === SPACE) at++;
+    // The value: nothing (a mapping follows, or an empty string), a double-quoted or a plain scalar.
+    let value: string | undefined;
+    if (at < end && text.charCodeAt(at) !== HASH) {
+      const v = text.charCodeAt(at);
+      if (v === QUOTE) {
+        const close = text.indexOf('"', at + 1);
+        if (close === -1 || close > end) return giveUp("quoted value not closed on its line");
+        value = text.slice(at + 1, close);
+        if (value.includes("\\")) return giveUp("escape in a quoted value");
+        let rest = close + 1;
+        while (rest < end && text.charCodeAt(rest) === SPACE) rest++;
+        if (rest < end && text.charCodeAt(rest) !== HASH) return giveUp("text after a quoted value");
+      } else {
+        if (SPECIAL_START.has(v) && !(v === 45 && text.charCodeAt(at + 1) !== SPACE)) return giveUp("YAML syntax outside Yarn's subset");
+        let stop = end;
+        const comment = text.indexOf(" #", at);
+        if (comment !== -1 && comment < stop) stop = comment;
+        while (stop > at && text.charCodeAt(stop - 1) === SPACE) stop--;
+        value = text.slice(at, stop);
+        if (value.includes(": ") || value.endsWith(":")) return giveUp("`: ` inside a plain value");
+      }
+    }
+    if (indent === 0) {
+      if (seenTop.has(key)) {
+        problems.push(duplicate(lineNo, 0, keyEnd - lineStart, key, false));
+        // Read the repeated entry's lines into a throwaway mapping so they are not mistaken for anything else.
+        const sink: BerryMap = {};
+        if (value === undefined) pending = { map: sink, key, indent: 0 };
+        stack.length = 0;
+        continue;
+      }
+      seenTop.add(key);
+      const record: BerryRecord = { key, line: lineNo, keyStart: i - lineStart, keyEnd: keyEnd - lineStart, value: value ?? "" };
+      records.push(record);
+      stack.length = 0;
+      if (value === undefined) pending = { map: record as unknown as BerryMap, key: "value", indent: 0 };
+      continue;
+    }
+    const map = stack[stack.length - 1].map;
+    if (Object.prototype.hasOwnProperty.call(map, key)) {
+      problems.push(duplicate(lineNo, i - lineStart, keyEnd - lineStart, key, true));
+      if (value === undefined) pending = { map: {}, key, indent };
+      continue;
+    }
+    if (value === undefined) pending = { map, key, indent };
+    else map[key] = value;
+  }
+  if (pending !== undefined) pending.map[pending.key] = "";
+  return records;
+}
+
+/** Scalars as strings (Yarn reads every value as a string), mappings as objects; the first of duplicate keys wins. */
+function toBerryValue(node: unknown, index: LineIndex, problems: ParseProblem[]): BerryValue {
+  if (isScalar(node)) return node.value === null || node.value === undefined ? "" : String(node.value);
+  if (isMap(node)) {
+    const map: BerryMap = {};
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (Object.prototype.hasOwnProperty.call(map, key)) {
+        const r = isScalar(pair.key) ? pair.key.range : undefined;
+        const range = r ? index.range(r[0], r[1]) : index.range(0, 0);
+        problems.push({ range, severity: "warning", code: "duplicate-key", message: `\`${key}\` is written twice in this entry; the first value is used.` });
+        continue;
+      }
+      map[key] = toBerryValue(pair.value, index, problems);
+    }
+    return map;
+  }
+  if (isSeq(node)) return JSON.stringify(node.toJSON());
+  return node === null || node === undefined ? "" : String((node as YamlNode).toJSON?.() ?? node);
+}
+
+/** The whole file through the `yaml` library: the fallback, and the reference the scanner is tested against. */
+export function parseBerryYamlWithLibrary(text: string, index: LineIndex, problems: ParseProblem[]): BerryRecord[] {
+  // failsafe: every scalar stays a string, as Yarn reads them (`version: 1.10` is not the number 1.1).
+  const doc = parseDocument(text, { schema: "failsafe", uniqueKeys: false, prettyErrors: false });
+  for (const error of doc.errors) {
+    problems.push({
+      range: index.range(error.pos[0], error.pos[1]),
+      severity: "error",
+      code: "parse-error",
+      message: `The lockfile is not valid YAML here (${error.code}); entries after this point may be missing.`,
+    });
+  }
+  const records: BerryRecord[] = [];
+  if (!isMap(doc.contents)) return records;
+  const seen = new Set<string>();
+  for (const pair of doc.contents.items) {
+    if (!isScalar(pair.key) || pair.key.range === undefined || pair.key.range === null) continue;
+    const key = String(pair.key.value);
+    const start = index.position(pair.key.range[0]);
+    const end = index.position(pair.key.range[1]);
+    if (seen.has(key)) {
+      problems.push(duplicate(start.line, start.character, end.character, key, false));
+      continue;
+    }
+    seen.add(key);
+    records.push({ key, line: start.line, keyStart: start.character, keyEnd: end.character, value: toBerryValue(pair.value, index, problems) });
+  }
+  return records;
+}
