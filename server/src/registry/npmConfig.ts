@@ -157,13 +157,14 @@ class LoadedNpmConfig implements NpmConfig {
     this.#legacy = legacy;
   }
 
-  registryFor(packageName: string): string {
+  // Arrow properties so callers may pass `config.authHeaderFor` around unbound.
+  readonly registryFor = (packageName: string): string => {
     if (!packageName.startsWith("@")) return this.registry;
     const scope = packageName.slice(0, packageName.indexOf("/") === -1 ? undefined : packageName.indexOf("/"));
     return this.scopes[scope] ?? this.registry;
-  }
+  };
 
-  authHeaderFor(url: string | URL): string | undefined {
+  readonly authHeaderFor = (url: string | URL): string | undefined => {
     let parsed: URL;
     try {
       parsed = typeof url === "string" ? new URL(url) : url;
@@ -185,7 +186,7 @@ class LoadedNpmConfig implements NpmConfig {
       return this.#headerFrom((s) => this.#legacy.get(s.slice(1)));
     }
     return undefined;
-  }
+  };
 
   /**
    * npm's walk (npm-registry-fetch lib/auth.js): start at `//host[:port]/path`, drop either the last segment or
