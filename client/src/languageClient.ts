@@ -1,0 +1,29 @@
+// Starting the language server (dist/server.js over IPC) for the supported lockfile names.
+import * as vscode from "vscode";
+import { LanguageClient, RevealOutputChannelOn, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+import { LOCKFILE_NAMES } from "../../server/src/lockfile/index";
+import type { InitializationOptions } from "../../server/src/protocol/messages";
+
+/** The lockfiles the server handles; also where the language status item shows. */
+export const LOCKFILE_SELECTOR: { scheme: "file"; pattern: string }[] = LOCKFILE_NAMES.map((name) => ({ scheme: "file", pattern: `**/${name}` }));
+
+export function createLanguageClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath("dist/server.js");
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6009"] } },
+  };
+  // The server also re-reads a lockfile when package.json files (which decide direct dependencies) change.
+  const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...LOCKFILE_NAMES, "package.json", "pnpm-workspace.yaml"].join(",")}}`);
+  context.subscriptions.push(watcher);
+  const initializationOptions: InitializationOptions = { workspaceTrusted: vscode.workspace.isTrusted, clientWatchesFiles: true };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: LOCKFILE_SELECTOR,
+    synchronize: { fileEvents: watcher },
+    outputChannel,
+    // Problems reach people as diagnostics and the status item, never as a channel popping open.
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    initializationOptions,
+  };
+  return new LanguageClient("provenanceLens", "Provenance Lens", serverOptions, clientOptions);
+}

@@ -1,0 +1,28 @@
+// Process entry of the CLI (bundled to dist/cli.js, started by bin/provenance-lens.js).
+import { version } from "../../../package.json";
+import { createChecker } from "../features/checkerFactory";
+import { describeError } from "../features/errors";
+import { nodeFileSystem } from "../workspace/fileSystem";
+import { parseArgs } from "./args";
+import { runCli } from "./run";
+
+const controller = new AbortController();
+process.once("SIGINT", () => controller.abort(new Error("Interrupted")));
+
+runCli(parseArgs(process.argv.slice(2)), {
+  fs: nodeFileSystem,
+  createChecker,
+  cwd: process.cwd(),
+  version,
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  signal: controller.signal,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`provenance-lens: unexpected error: ${describeError(error)}\n`);
+    process.exitCode = 2;
+  },
+);
