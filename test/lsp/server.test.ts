@@ -63,10 +63,11 @@ for (const expected of NOT_FROM_REGISTRY) {
     }));
 }
 
-test("registry packages get no diagnostic before verification exists", () =>
+test("registry packages and workspace links get no diagnostic before verification exists", () =>
   withClient(async (client) => {
     await openAndWait(client, basicUri, basicText);
-    for (const key of ['"node_modules/left-pad"', '"node_modules/is-number"', '"node_modules/typescript"']) {
+    // Registry packages, and the project's own workspaces and links.
+    for (const key of ['"node_modules/left-pad"', '"node_modules/is-number"', '"node_modules/typescript"', '"node_modules/app"', '"node_modules/local-lib"', '"packages/app"', '"lib/local-lib"']) {
       const line = lineOf(basicText, key);
       assert.deepEqual(client.diagnostics(basicUri).filter((d) => d.range.start.line === line), [], key);
     }

@@ -49,6 +49,8 @@ export function diagnosticsFor(
     const key = packageKey(pkg);
     const verdict = analysis.result.verdicts.get(key);
     if (verdict === undefined) continue;
+    // The project's own folders (workspaces, links) are not dependencies someone else published: no noise.
+    if (pkg.source === "workspace" || pkg.source === "link") continue;
     const severity = severityOf(levels[verdict.status]);
     if (severity === undefined) continue;
     const data: PackageDiagnosticData = { packageKey: key };
