@@ -267,3 +267,17 @@ test("http: Retry-After as seconds and as a date", () => {
   assert.equal(parseRetryAfter("soon", now), undefined);
   assert.equal(parseRetryAfter(undefined, now), undefined);
 });
+
+test("http: credentials in a URL never reach an error message", async () => {
+  const client = new HttpClient({ ...FAST, retries: 1 });
+  // Port 1 on loopback refuses the connection at once.
+  const r = await client.get(`http://user:${TOKEN}@127.0.0.1:1/x?token=${TOKEN}`);
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.equal(r.error.kind, "network");
+    assert.match(r.error.message, /Could not reach http:\/\/127\.0\.0\.1:1\/x: ECONNREFUSED/);
+  }
+  assert.ok(!JSON.stringify(r).includes(TOKEN) && !inspect(r).includes(TOKEN));
+  assert.equal(client.stats.retries, 1, "a refused connection is retried within the bound");
+  client.close();
+});
