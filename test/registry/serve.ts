@@ -1,6 +1,6 @@
 // CLI for the demo and benchmarks:
 //   node out/test/registry/serve.js [--port N] [--host 127.0.0.1] [--spec spec.json] [--out dir] [--project dir]
-//     [--token T]
+//     [--token T] [--prewarm]
 // spec.json is PackageSpec[] or { packages: PackageSpec[], misbehaviour?: {...} }; without it, the demo set.
 // Prints the registry URL on the first line of stdout, writes trusted_root.json and keys.json into --out, and
 // with --project a package.json + package-lock.json matching the spec. Runs until SIGINT/SIGTERM.
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       out: { type: "string" },
       project: { type: "string" },
       token: { type: "string" },
+      prewarm: { type: "boolean", default: false },
     },
   });
   const spec = readSpec(values.spec);
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     misbehaviour: spec.misbehaviour,
     requireToken: values.token,
   });
+  // With --prewarm the URL is printed only once every attestation is built, so "URL seen" means "ready".
+  if (values.prewarm === true) process.stderr.write(`prewarmed ${await registry.prewarm()} attestation responses\n`);
   process.stdout.write(`${registry.url}\n`);
   if (values.out !== undefined) {
     mkdirSync(values.out, { recursive: true });

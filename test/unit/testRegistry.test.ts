@@ -230,3 +230,16 @@ test("writeTrustedRoot and writeProjectForSpec write files that match what is se
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("prewarm builds every attestation response without any HTTP request", async () => {
+  const fresh = await startTestRegistry({ packages: [...PACKAGES, { name: "late", versions: [{ version: "0.1.0", provenance: true }] }] });
+  try {
+    assert.equal(await fresh.prewarm(), 2);
+    assert.deepEqual(fresh.requests, []);
+    const res = await fetch(`${fresh.url}-/npm/v1/attestations/late@0.1.0`, { signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as { attestations: { bundle: any }[] };
+    verifierFor(fresh).verify(toSignedEntity(bundleFromJSON(body.attestations[1].bundle)));
+  } finally {
+    await fresh.stop();
+  }
+});
