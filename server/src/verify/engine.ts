@@ -1,0 +1,328 @@
+// The verification engine: for every registry package of a lockfile, fetch what the registry signed and attested,
+// verify it with real cryptography against the lockfile's integrity, and decide a verdict (decide.ts).
+//
+// Design for speed and reliability from the start: verdicts are cached by (name, version, integrity, trust material)
+// and never re-fetched; packuments are fetched once per name; requests share keep-alive sockets with a bounded pool;
+// a registry that fails to answer trips a breaker so that it delays the whole check by one deadline, not one per
+// package; and the whole check has a deadline of its own.
+import * as path from "node:path";
+import { createHash } from "node:crypto";
+import type { LockedPackage } from "../lockfile/model";
+import { packageKey } from "../lockfile/model";
+import type { ProvenanceVerdict, RegistryNotice, SignatureVerdict, Verdict } from "../protocol/verdicts";
+import type { VerdictCache, VerdictKey } from "../registry/cache";
+import { HttpClient, type HttpClientOptions } from "../registry/http";
+import { loadNpmConfig, type NpmConfig } from "../registry/npmConfig";
+import { redactUrl } from "../registry/redact";
+import { RegistryClient, type PackumentVersion } from "../registry/registryClient";
+import type { Checker, CheckRequest, CheckResult } from "./checker";
+import { staticVerdict } from "./checker";
+import { decideVerdict } from "./decide";
+import { NPMJS_REGISTRY_KEYS, isNpmjsRegistry, parseKeysResponse, type RegistryKey } from "./npmKeys";
+import { verifyAttestations } from "./provenance";
+import { compareIntegrity } from "./integrity";
+import { verifyRegistrySignature } from "./signatures";
+import { describeTrustedRoot, prepareTrust, shippedTrustedRoot, type LoadedTrustedRoot, type PreparedTrust } from "./trustedRoot";
+
+export interface EngineOptions {
+  env: Record<string, string | undefined>;
+  homeDir: string;
+  globalConfigPath?: string;
+  /** false in a restricted workspace: the project's .npmrc is not read. */
+  trusted: boolean;
+  /** Overrides the default registry, as `--registry` does for npm. */
+  registry?: string;
+  /** Registries declared to be mirrors of registry.npmjs.org: verified with npmjs's pinned keys. */
+  mirrorsOfNpmjs?: readonly string[];
+  /** Keys to use for registries other than npmjs (a keys-endpoint-shaped document), instead of their endpoint. */
+  registryKeys?: readonly RegistryKey[];
+  /** Default: the Sigstore public-good root shipped in the product. */
+  trustedRoot?: LoadedTrustedRoot;
+  /** Persistent verdicts; only decided, content-addressed verdicts (verified, signed) are stored. */
+  cache?: VerdictCache<Verdict>;
+  http?: Omit<HttpClientOptions, "authHeaderFor" | "tls">;
+  /** The longest a whole check may take, however many packages it holds. Default 30 s. */
+  checkDeadlineMs?: number;
+  /** Packages being checked at once. Default 32. */
+  concurrency?: number;
+}
+
+/** What one check cost, for benchmarks and the output channel. */
+export interface CheckStats {
+  packages: number;
+  fromCache: number;
+  requests: number;
+}
+
+interface RegistryState {
+  url: string;
+  npmjsKeys: boolean;
+  keys?: readonly RegistryKey[];
+  keysProblem?: string;
+  trust?: PreparedTrust;
+  /** Identifies the trust a verdict of this registry was reached with (the cache key part). */
+  trustMaterialId: string;
+  sawSignatures: boolean;
+  /** Set once the registry failed to answer: later packages are not asked for again. */
+  unreachable?: string;
+  /** Fetches the keys on first need (the first package not answered from the cache), once. */
+  ready: () => Promise<void>;
+}
+
+export class VerificationEngine implements Checker {
+  readonly trustedRoot: LoadedTrustedRoot;
+  lastStats: CheckStats = { packages: 0, fromCache: 0, requests: 0 };
+  readonly #clients = new Map<string, HttpClient>();
+  readonly #mirrors: Set<string>;
+
+  constructor(readonly options: EngineOptions) {
+    this.trustedRoot = options.trustedRoot ?? shippedTrustedRoot();
+    this.#mirrors = new Set((options.mirrorsOfNpmjs ?? []).map(normaliseRegistry));
+  }
+
+  describeTrust(): string {
+    return describeTrustedRoot(this.trustedRoot);
+  }
+
+  async check(request: CheckRequest): Promise<CheckResult> {
+    const config = loadNpmConfig({
+      projectDir: path.dirname(request.lockfilePath),
+      env: this.options.env,
+      homeDir: this.options.homeDir,
+      globalConfigPath: this.options.globalConfigPath,
+      trusted: this.options.trusted,
+      overrides: this.options.registry === undefined ? {} : { registry: this.options.registry },
+    });
+    const http = this.#clientFor(config);
+    const attemptsBefore = http.stats.attempts;
+    const registry = new RegistryClient(http);
+    const deadline = AbortSignal.timeout(this.options.checkDeadlineMs ?? 30_000);
+    const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline]);
+    const registries = new Map<string, RegistryState>();
+    const stateOf = (url: string): RegistryState => {
+      let state = registries.get(url);
+      if (state === undefined) {
+        state = this.#registryState(url, registry, request.offline, signal);
+        registries.set(url, state);
+      }
+      return state;
+    };
+
+    const verdicts = new Map<string, Verdict>();
+    const pending: { pkg: LockedPackage; state: RegistryState; facts: Omit<Parameters<typeof decideVerdict>[0], "registryServesSignatures"> }[] = [];
+    let done = 0;
+    let fromCache = 0;
+    const total = request.packages.length;
+    const finish = (): void => request.onProgress?.(++done, total);
+
+    const queue = [...request.packages];
+    const worker = async (): Promise<void> => {
+      for (let pkg = queue.shift(); pkg !== undefined; pkg = queue.shift()) {
+        const fixed = staticVerdict(pkg);
+        if (fixed !== undefined) {
+          verdicts.set(packageKey(pkg), fixed);
+          finish();
+          continue;
+        }
+        const state = stateOf(normaliseRegistry(config.registryFor(pkg.name)));
+        const cached = this.options.cache?.get(cacheKeyOf(pkg, state));
+        if (cached !== undefined) {
+          verdicts.set(packageKey(pkg), cached);
+          fromCache++;
+          finish();
+          continue;
+        }
+        await state.ready();
+        const facts = await this.#factsOf(pkg, state, registry, request.offline, signal);
+        pending.push({ pkg, state, facts });
+        finish();
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.concurrency ?? 32 }, worker));
+
+    const notices: RegistryNotice[] = [];
+    for (const state of registries.values()) {
+      notices.push(...noticesOf(state, pending.some((p) => p.state === state)));
+    }
+    for (const { pkg, state, facts } of pending) {
+      const verdict = decideVerdict({ ...facts, registryServesSignatures: state.sawSignatures });
+      verdicts.set(packageKey(pkg), verdict);
+      if (verdict.status === "verified" || verdict.status === "signed") {
+        this.options.cache?.set(cacheKeyOf(pkg, state), verdict);
+      }
+    }
+    await this.options.cache?.flush();
+    // In the order of the request, whatever order the network answered in.
+    const ordered = new Map<string, Verdict>();
+    for (const pkg of request.packages) ordered.set(packageKey(pkg), verdicts.get(packageKey(pkg))!);
+    this.lastStats = { packages: total, fromCache, requests: http.stats.attempts - attemptsBefore };
+    return { verdicts: ordered, notices };
+  }
+
+  /** Cheap and synchronous: a warm check needs no more than this to look verdicts up in the cache. */
+  #registryState(url: string, registry: RegistryClient, offline: boolean, signal: AbortSignal): RegistryState {
+    const npmjsKeys = isNpmjsRegistry(url) || this.#mirrors.has(url);
+    if (npmjsKeys) {
+      // Pinned keys only: a mirror, proxy or impostor cannot hand in keys of its own for npmjs packages.
+      const trust = prepareTrust(this.trustedRoot, NPMJS_REGISTRY_KEYS);
+      return { url, npmjsKeys, sawSignatures: false, keys: NPMJS_REGISTRY_KEYS, trust, trustMaterialId: trust.trustMaterialId, ready: async () => {} };
+    }
+    // Verdicts of other registries are cached by registry and root: a key rotation does not undo a past verification.
+    const state: RegistryState = { url, npmjsKeys, sawSignatures: false, trustMaterialId: hashOf(this.trustedRoot.digest, url), ready: async () => {} };
+    const given = this.options.registryKeys;
+    if (given !== undefined) {
+      state.keys = given;
+      state.trust = prepareTrust(this.trustedRoot, given);
+    } else if (offline) {
+      state.keysProblem = "Offline: the signing keys of this registry were not fetched.";
+    } else {
+      let loading: Promise<void> | undefined;
+      state.ready = () => (loading ??= this.#loadKeys(state, registry, signal));
+    }
+    return state;
+  }
+
+  async #loadKeys(state: RegistryState, registry: RegistryClient, signal: AbortSignal): Promise<void> {
+    const answer = await registry.keys(state.url, { signal });
+    if (!answer.ok) {
+      state.keysProblem = answer.error.message;
+      if (answer.error.kind === "not-found") state.keys = [];
+      else if (answer.error.kind === "timeout" || answer.error.kind === "network") state.unreachable ??= answer.error.message;
+      return;
+    }
+    const parsed = parseKeysResponse(answer.value);
+    state.keys = parsed.keys;
+    state.trust = prepareTrust(this.trustedRoot, parsed.keys);
+  }
+
+  async #factsOf(pkg: LockedPackage, state: RegistryState, registry: RegistryClient, offline: boolean, signal: AbortSignal) {
+    const where = redactUrl(state.url);
+    const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
+    const blocked = (blocker: string) => ({ ...notChecked, blocker, notes: [], registry: where });
+    if (offline) return blocked("Offline, and no verdict for this version is cached (check once online, or use a trust bundle).");
+    if (state.unreachable !== undefined) return blocked(`${where} did not answer: ${state.unreachable}`);
+    if (signal.aborted) return blocked("The check was stopped (cancelled, or it reached its deadline) before this package was fetched.");
+
+    const answer = await registry.packument(pkg.name, { registry: state.url, signal });
+    if (!answer.ok) {
+      if (answer.error.kind === "timeout" || answer.error.kind === "network") state.unreachable ??= answer.error.message;
+      return blocked(answer.error.message);
+    }
+    let version: PackumentVersion | undefined = answer.value.versions[pkg.version];
+    if (version === undefined || typeof version !== "object") {
+      return blocked(`${where} has no version ${pkg.version} of ${pkg.name} (unpublished, private elsewhere, or the lockfile names a version that never existed).`);
+    }
+    const notes: string[] = [];
+    const resolvedNote = resolvedElsewhere(pkg.resolved, state.url);
+    if (resolvedNote !== undefined) notes.push(resolvedNote);
+    const dist = isRecord(version.dist) ? version.dist : {};
+    const registryIntegrity = typeof dist.integrity === "string" ? dist.integrity : undefined;
+    const integrityMismatch = compareIntegrity(pkg.integrity, registryIntegrity, typeof dist.shasum === "string" ? dist.shasum : undefined, `${pkg.name}@${pkg.version}`);
+    if (Array.isArray(dist.signatures) && dist.signatures.length > 0) state.sawSignatures = true;
+
+    let signature: SignatureVerdict;
+    let publishedAt: string | undefined;
+    if (state.keys === undefined) {
+      signature = { status: "not-checked", reason: state.keysProblem ?? "The registry's signing keys are unknown." };
+    } else {
+      let result = verifyRegistrySignature({ name: pkg.name, version: pkg.version, integrity: registryIntegrity, signatures: dist.signatures }, state.keys);
+      if (result.needsPublishTime === true) {
+        // The key has an expiry: only the full packument's `time` says whether the version was signed before it.
+        const full = await registry.packument(pkg.name, { registry: state.url, full: true, signal });
+        publishedAt = full.ok ? full.value.time?.[pkg.version] : undefined;
+        if (publishedAt !== undefined) {
+          result = verifyRegistrySignature({ name: pkg.name, version: pkg.version, integrity: registryIntegrity, signatures: dist.signatures, publishedAt }, state.keys);
+        }
+      }
+      const { needsPublishTime: _, ...verdict } = result;
+      signature = verdict;
+    }
+
+    let provenance: ProvenanceVerdict = { status: "absent" };
+    const attestations = isRecord(dist.attestations) ? dist.attestations : undefined;
+    if (attestations !== undefined && state.trust !== undefined) {
+      const url = attestationUrl(attestations.url, state.url, pkg, notes);
+      const doc = await registry.attestations(url, { registry: state.url, signal });
+      if (doc.ok) provenance = verifyAttestations({ name: pkg.name, version: pkg.version, integrity: pkg.integrity }, doc.value, { trust: state.trust });
+      else return { signature, provenance: { status: "not-checked" as const, reason: doc.error.message }, integrityMismatch, blocker: `The registry lists attestations for this version but they could not be fetched: ${doc.error.message}`, notes, registry: where, publishedAt };
+    } else if (attestations !== undefined) {
+      provenance = { status: "not-checked", reason: state.keysProblem ?? "No trust material for this registry." };
+    }
+    return { signature, provenance, integrityMismatch, notes, registry: where, publishedAt };
+  }
+
+  #clientFor(config: NpmConfig): HttpClient {
+    // One client per distinct configuration keeps its keep-alive sockets and ETag cache across checks.
+    const fingerprint = JSON.stringify([config.files, config.registry, config.scopes, config.tls.strictSSL, config.tls.ca?.length, config.authHeaderFor(config.registry) !== undefined]);
+    let client = this.#clients.get(fingerprint);
+    if (client === undefined) {
+      client = new HttpClient({ ...this.options.http, authHeaderFor: (url) => config.authHeaderFor(url), tls: config.tls });
+      this.#clients.set(fingerprint, client);
+    }
+    return client;
+  }
+}
+
+function cacheKeyOf(pkg: LockedPackage, state: RegistryState): VerdictKey {
+  return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, trustMaterialId: state.trustMaterialId };
+}
+
+function noticesOf(state: RegistryState, checkedAny: boolean): RegistryNotice[] {
+  const where = redactUrl(state.url);
+  if (state.unreachable !== undefined) {
+    return [{ registry: where, kind: "unreachable", message: `${where} did not answer (${state.unreachable}); its packages could not be verified.` }];
+  }
+  if (checkedAny && !state.sawSignatures && state.keys !== undefined) {
+    return [{
+      registry: where,
+      kind: "no-signatures",
+      message: `${where} serves no registry signatures for any package checked${state.keys.length === 0 ? " and no signing keys" : ""}. It is probably a mirror or proxy that strips them; its packages are unverifiable, not unsigned. Point the check at the upstream registry, or declare the mirror with a trust bundle.`,
+    }];
+  }
+  if (checkedAny && state.keysProblem !== undefined && state.keys === undefined) {
+    return [{ registry: where, kind: "keys-unavailable", message: `The signing keys of ${where} are unavailable: ${state.keysProblem}` }];
+  }
+  return [];
+}
+
+/** The configured registry's own attestation URL when a packument points elsewhere (never follow it there). */
+function attestationUrl(advertised: unknown, registryUrl: string, pkg: LockedPackage, notes: string[]): string {
+  const own = `${registryUrl}-/npm/v1/attestations/${pkg.name}@${pkg.version}`;
+  if (typeof advertised !== "string") return own;
+  try {
+    if (new URL(advertised).origin === new URL(registryUrl).origin) return advertised;
+    notes.push(`The packument's attestation URL points at another host (${new URL(advertised).host}); the attestations were fetched from the configured registry instead.`);
+  } catch {
+    notes.push("The packument's attestation URL is not a valid URL; the configured registry's attestations endpoint was used instead.");
+  }
+  return own;
+}
+
+function resolvedElsewhere(resolved: string | undefined, registryUrl: string): string | undefined {
+  if (resolved === undefined || !/^https?:/i.test(resolved)) return undefined;
+  try {
+    const at = new URL(resolved);
+    const registry = new URL(registryUrl);
+    if (at.host === registry.host && at.pathname.startsWith(registry.pathname)) return undefined;
+    return `The lockfile resolves it from ${at.host}, not from the configured registry ${registry.host}; the integrity check still pins the bytes.`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function normaliseRegistry(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host.toLowerCase()}${u.pathname.endsWith("/") ? u.pathname : `${u.pathname}/`}`;
+  } catch {
+    return url.endsWith("/") ? url : `${url}/`;
+  }
+}
+
+function hashOf(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 32);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
