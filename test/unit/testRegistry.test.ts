@@ -243,3 +243,25 @@ test("prewarm builds every attestation response without any HTTP request", async
     await fresh.stop();
   }
 });
+
+test("a real lockfile (corpus npm-cli package-lock) can be checked against the registry", { skip: NO_SHARED }, async () => {
+  const lock = JSON.parse(readFileSync(path.join(SHARED, "corpus/lockfiles/npm-v3-npm-cli-package-lock.json"), "utf8"));
+  const entries = Object.entries<any>(lock.packages)
+    .filter(([key, value]) => key.includes("node_modules/") && typeof value.integrity === "string" && value.link !== true)
+    .map(([key, value]) => ({ name: key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length), version: value.version, integrity: value.integrity }));
+  assert.ok(entries.length > 100);
+  const specs = packagesFromLockfileEntries(entries, { provenance: (_name, _version, index) => index % 3 === 0 });
+  const corpus = await startTestRegistry({ packages: specs });
+  try {
+    const keys = keysByIdOf(corpus.keysJson);
+    for (const entry of [entries[0], entries[Math.floor(entries.length / 2)], entries[entries.length - 1]]) {
+      const res = await fetch(`${corpus.url}${entry.name.replace("/", "%2f")}`, { signal: AbortSignal.timeout(10_000) });
+      const doc = (await res.json()) as any;
+      const dist = doc.versions[entry.version].dist;
+      assert.equal(dist.integrity, entry.integrity);
+      assert.ok(signatureVerifies(keys.get(dist.signatures[0].keyid)!, entry.name, entry.version, entry.integrity, dist.signatures[0].sig));
+    }
+  } finally {
+    await corpus.stop();
+  }
+});
