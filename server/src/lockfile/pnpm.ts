@@ -1,7 +1,263 @@
-import type { ParsedLockfile } from "./model";
+// pnpm-lock.yaml (lockfileVersion 5.x, 6.x, 9.x) -> the shared lockfile model.
+// Key and reference forms: https://github.com/pnpm/spec/blob/master/lockfile/ (5.2, 6.0, 9.0).
 import type { ParseOptions } from "./index";
+import type { LineIndex } from "./lineIndex";
+import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
+import { joinPosix, markDevByReachability, prepareLockText, problem } from "./pnpmBunShared";
+import { readPnpmYaml, type YamlDocument, type YamlMap } from "./pnpmYaml";
 
-// STUB: replaced by the real parser.
-export function parsePnpmLockfile(_text: string, _options: ParseOptions): ParsedLockfile {
-  return { format: "pnpm", lockfileVersion: undefined, entries: [], importers: [], problems: [] };
+type Major = 5 | 6 | 9;
+
+export function parsePnpmLockfile(text: string, options: ParseOptions): ParsedLockfile {
+  return parsePnpmLockfileWith(text, options, "scanner");
+}
+
+/** `reader: "library"` forces the `yaml` library (the reference the scanner is tested against). */
+export function parsePnpmLockfileWith(text: string, options: ParseOptions, reader: "scanner" | "library"): ParsedLockfile {
+  const prepared = prepareLockText(text, "pnpm");
+  const { index } = prepared;
+  const read = readPnpmYaml(prepared.text, prepared.start, index, reader);
+  const problems: ParseProblem[] = [...prepared.problems, ...read.problems];
+  const doc = pickDocument(read.docs);
+  const result: ParsedLockfile = { format: "pnpm", lockfileVersion: undefined, entries: [], importers: [], problems };
+  if (doc === undefined) {
+    problems.push(problem(index.range(0, 0), "error", "parse-error", "No lockfile content found: pnpm-lock.yaml is empty or is not a YAML map. Re-run pnpm install."));
+    return result;
+  }
+  const root = doc.value as YamlMap;
+  const version = root.lockfileVersion;
+  result.lockfileVersion = typeof version === "number" || typeof version === "string" ? version : undefined;
+  const major = majorOf(root, problems, index, doc);
+  new PnpmReader(root, doc, major, index, options, result).read();
+  return result;
+}
+
+/** Newer pnpm may write a first document (config dependencies); the lockfile proper has importers/packages. */
+function pickDocument(docs: YamlDocument[]): YamlDocument | undefined {
+  const maps = docs.filter((d) => isMap(d.value));
+  return maps.find((d) => "importers" in (d.value as YamlMap) || "packages" in (d.value as YamlMap)) ?? maps[maps.length - 1];
+}
+
+function majorOf(root: YamlMap, problems: ParseProblem[], index: LineIndex, doc: YamlDocument): Major {
+  const raw = root.lockfileVersion;
+  const text = raw === undefined || raw === null ? "" : String(raw);
+  const major = parseInt(text, 10);
+  if (major === 5 || major === 6 || major === 9) return major;
+  // Unknown or missing: read it by its shape, and say so.
+  const guess: Major = isMap(root.snapshots) ? 9 : packageKeys(root).some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : packageKeys(root).some((k) => k.startsWith("/")) ? 5 : 9;
+  const at = doc.spans.get("lockfileVersion") ?? [0, 0];
+  problems.push(
+    problem(index.range(at[0], at[1]), "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
+  );
+  return guess;
+}
+
+function packageKeys(root: YamlMap): string[] {
+  return isMap(root.packages) ? Object.keys(root.packages) : [];
+}
+
+function isMap(value: unknown): value is YamlMap {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
+}
+
+/** Splits a package key / reference into name, version and the peer or patch suffix. */
+export function splitPnpmKey(key: string, major: Major): { name: string; version: string; suffix: string } | undefined {
+  const body = key.startsWith("/") ? key.slice(1) : key;
+  if (major === 5) {
+    // /@scope/name/1.2.3_peer@1.0.0+other@2.0.0
+    const parts = body.split("/");
+    const nameParts = parts[0].startsWith("@") ? 2 : 1;
+    if (parts.length !== nameParts + 1) return undefined;
+    const rest = parts[nameParts];
+    const underscore = rest.indexOf("_");
+    return {
+      name: parts.slice(0, nameParts).join("/"),
+      version: underscore === -1 ? rest : rest.slice(0, underscore),
+      suffix: underscore === -1 ? "" : rest.slice(underscore),
+    };
+  }
+  // 6: /name@1.2.3(peer@1.0.0)   9: name@1.2.3(peer@1.0.0)(patch_hash=...)
+  const at = body.indexOf("@", 1);
+  if (at === -1) return undefined;
+  const rest = body.slice(at + 1);
+  const paren = rest.indexOf("(");
+  return { name: body.slice(0, at), version: paren === -1 ? rest : rest.slice(0, paren), suffix: paren === -1 ? "" : rest.slice(paren) };
+}
+
+const DEP_GROUPS = [
+  ["dependencies", false, false],
+  ["devDependencies", true, false],
+  ["optionalDependencies", false, true],
+] as const;
+
+class PnpmReader {
+  private readonly entries = new Map<string, LockEntry>();
+  private readonly importerPaths: Set<string>;
+  private unresolved: { ref: string; from: Range } | undefined;
+  private unresolvedCount = 0;
+
+  constructor(
+    private readonly root: YamlMap,
+    private readonly doc: YamlDocument,
+    private readonly major: Major,
+    private readonly index: LineIndex,
+    private readonly options: ParseOptions,
+    private readonly result: ParsedLockfile,
+  ) {
+    this.importerPaths = new Set(isMap(root.importers) ? Object.keys(root.importers) : ["."]);
+  }
+
+  read(): void {
+    const packages = isMap(this.root.packages) ? this.root.packages : {};
+    const snapshots = this.major === 9 && isMap(this.root.snapshots) ? this.root.snapshots : undefined;
+    // Entries are the snapshots in v9 (one per peer/patch variant), packages before that. A v9 package
+    // with no snapshot (a truncated file) still becomes an entry, so what is readable is reported.
+    const used = new Set<string>();
+    const depsOf: [LockEntry, YamlMap][] = [];
+    if (snapshots) {
+      for (const key of Object.keys(snapshots)) {
+        const split = splitPnpmKey(key, 9);
+        const base = split ? `${split.name}@${split.version}` : key;
+        used.add(base);
+        const snapshot = isMap(snapshots[key]) ? snapshots[key] : {};
+        const entry = this.entry(key, split, isMap(packages[base]) ? packages[base] : {}, snapshot, this.span("snapshots", key));
+        // The range is the packages key when there is one: that line holds the integrity being verified,
+        // and peer variants of one package then share one location instead of scattering diagnostics.
+        if (this.doc.spans.has(`packages\n${base}`)) entry.range = this.span("packages", base);
+        depsOf.push([entry, snapshot]);
+      }
+    }
+    for (const key of Object.keys(packages)) {
+      if (used.has(key)) continue;
+      const record = isMap(packages[key]) ? packages[key] : {};
+      const entry = this.entry(key, splitPnpmKey(key, this.major), record, record, this.span("packages", key));
+      depsOf.push([entry, record]);
+    }
+    for (const [entry, record] of depsOf) {
+      for (const group of ["dependencies", "optionalDependencies"]) {
+        const deps = record[group];
+        if (!isMap(deps)) continue;
+        for (const name of Object.keys(deps)) {
+          const id = this.resolve(name, str(deps[name]) ?? "", ".", entry.range);
+          if (id !== undefined && !entry.dependencies.includes(id)) entry.dependencies.push(id);
+        }
+      }
+    }
+    this.readImporters();
+    this.result.entries.push(...this.entries.values());
+    if (this.major === 9) markDevByReachability(this.result.entries, this.result.importers);
+    if (this.unresolved) {
+      this.result.problems.push(
+        problem(this.unresolved.from, "warning", "unresolved-dependency", `${this.unresolvedCount} dependency reference(s) point at packages missing from the lockfile (first: ${this.unresolved.ref}). The lockfile is incomplete or was edited by hand; re-run pnpm install.`),
+      );
+    }
+  }
+
+  private span(section: string, key: string): Range {
+    const at = this.doc.spans.get(`${section}\n${key}`) ?? [0, 0];
+    return this.index.range(at[0], at[1]);
+  }
+
+  private entry(
+    id: string,
+    split: { name: string; version: string; suffix: string } | undefined,
+    record: YamlMap,
+    flags: YamlMap,
+    range: Range,
+  ): LockEntry {
+    const resolution = isMap(record.resolution) ? record.resolution : {};
+    const name = str(record.name) ?? split?.name ?? id;
+    const version = str(record.version) ?? split?.version ?? "";
+    const entry: LockEntry = { id, name, version, range, dependencies: [], ...sourceOf(resolution, id) };
+    if (entry.source === "registry" && entry.integrity === undefined) {
+      this.result.problems.push(problem(range, "warning", "missing-integrity", `${name}@${version} has no resolution integrity in the lockfile, so its registry signature cannot be checked. Re-run pnpm install.`));
+    }
+    if (flags.dev === true) entry.dev = true;
+    if (flags.optional === true) entry.optional = true;
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  /** A dependency reference -> entry id, trying each form the reference can take in this version. */
+  private resolve(name: string, ref: string, fromFolder: string, from: Range, importerSpan?: Range): string | undefined {
+    if (ref.startsWith("link:")) return this.linkEntry(name, joinPosix(fromFolder, ref.slice(5)), importerSpan ?? from);
+    const candidates =
+      this.major === 9 ? [`${name}@${ref}`, ref] : this.major === 6 ? [`/${name}@${ref}`, ref, `/${ref}`] : [`/${name}/${ref}`, ref, `/${ref}`];
+    for (const id of candidates) {
+      const entry = this.entries.get(id);
+      if (entry === undefined) continue;
+      // Installed under another name than its own: an alias (`foo: npm:bar@1`).
+      if (entry.name !== name && entry.alias === undefined) entry.alias = name;
+      return id;
+    }
+    this.unresolvedCount++;
+    this.unresolved ??= { ref: `${name}: ${ref}`, from: importerSpan ?? from };
+    return undefined;
+  }
+
+  /** `link:` targets get one entry per folder: a workspace package when it is an importer, a link otherwise. */
+  private linkEntry(name: string, folder: string, range: Range): string {
+    const id = `link:${folder}`;
+    if (!this.entries.has(id)) {
+      const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
+      this.entries.set(id, { id, name, version: `link:${folder}`, source, resolved: folder, range, dependencies: [] });
+    }
+    return id;
+  }
+
+  private readImporters(): void {
+    const importers = isMap(this.root.importers) ? this.root.importers : { ".": this.root };
+    for (const path of Object.keys(importers)) {
+      const record = isMap(importers[path]) ? importers[path] : {};
+      const manifest = this.options.manifests?.find((m) => m.path === path);
+      const importer: Importer = { path, dependencies: [] };
+      if (manifest?.name !== undefined) importer.name = manifest.name;
+      const specifiers = isMap(record.specifiers) ? record.specifiers : {};
+      for (const [group, dev, optional] of DEP_GROUPS) {
+        const deps = record[group];
+        if (!isMap(deps)) continue;
+        for (const name of Object.keys(deps)) {
+          const value = deps[name];
+          // 6.x/9.x: {specifier, version}; 5.x: the version, with the specifier under `specifiers`.
+          const ref = isMap(value) ? str(value.version) ?? "" : str(value) ?? "";
+          const spec = isMap(value) ? str(value.specifier) ?? ref : str(specifiers[name]) ?? ref;
+          const keySpan = this.doc.spans.get(isMap(this.root.importers) ? `importers\n${path}\n${group}\n${name}` : `${group}\n${name}`);
+          const at = keySpan ? this.index.range(keySpan[0], keySpan[1]) : this.span("importers", path);
+          const dep: ImporterDependency = { name, spec };
+          const entryId = this.resolve(name, ref, path, at, at);
+          if (entryId !== undefined) dep.entryId = entryId;
+          if (dev) dep.dev = true;
+          if (optional) dep.optional = true;
+          importer.dependencies.push(dep);
+        }
+      }
+      this.result.importers.push(importer);
+    }
+  }
+}
+
+/** Where a package comes from, from its `resolution`. */
+function sourceOf(resolution: YamlMap, id: string): { source: SourceKind; resolved?: string; integrity?: string } {
+  const integrity = str(resolution.integrity);
+  const withIntegrity = integrity === undefined ? {} : { integrity };
+  const repo = str(resolution.repo);
+  const commit = str(resolution.commit);
+  if (resolution.type === "git" || (repo !== undefined && commit !== undefined)) return { source: "git", resolved: `${repo ?? ""}#${commit ?? ""}` };
+  const directory = str(resolution.directory);
+  if (resolution.type === "directory" || directory !== undefined) return { source: "file", resolved: directory };
+  const tarball = str(resolution.tarball);
+  if (tarball !== undefined) {
+    if (tarball.startsWith("file:")) return { source: "file", resolved: tarball, ...withIntegrity };
+    // A registry tarball (`<registry>/<name>/-/<file>.tgz`) is the registry's own artifact: still verifiable.
+    if (/^https?:\/\/[^#?]+\/-\/[^/]+\.tgz$/.test(tarball)) return { source: "registry", resolved: tarball, ...withIntegrity };
+    return { source: "tarball", resolved: tarball, ...withIntegrity };
+  }
+  if (id.startsWith("file:") || id.includes("@file:")) return { source: "file", resolved: id.slice(id.indexOf("file:")) };
+  // `(patch_hash=...)` entries stay "registry": pnpm downloads the registry tarball (this integrity) and
+  // patches it on disk afterwards, so the registry signature and provenance of the original still apply.
+  return { source: "registry", ...withIntegrity };
 }

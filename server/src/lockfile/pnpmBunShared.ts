@@ -1,0 +1,123 @@
+// Text preparation and graph helpers shared by the pnpm and Bun parsers (both are text formats whose
+// bad-input cases - BOM, CRLF, merge conflicts, truncation - are reported the same way).
+import { LineIndex, lineRange } from "./lineIndex";
+import type { Importer, LockEntry, ParseProblem, ProblemSeverity, Range } from "./model";
+import { findConflictMarkers } from "./textChecks";
+
+export function problem(range: Range, severity: ProblemSeverity, code: string, message: string): ParseProblem {
+  return { range, severity, code, message };
+}
+
+export interface PreparedText {
+  /** Same length as the input, offsets unchanged; conflict markers and "their" side blanked to spaces. */
+  text: string;
+  /** Where content starts (1 after a byte-order mark). */
+  start: number;
+  index: LineIndex;
+  problems: ParseProblem[];
+}
+
+/**
+ * Finds the text-level problems every text lockfile can have, and returns a text the readers can scan. The
+ * returned text keeps every offset of the original, so ranges computed on it are ranges in the original.
+ */
+export function prepareLockText(text: string, tool: string): PreparedText {
+  const index = new LineIndex(text);
+  const problems: ParseProblem[] = [];
+  let start = 0;
+  if (text.charCodeAt(0) === 0xfeff) {
+    start = 1;
+    problems.push(
+      problem(index.range(0, 1), "warning", "byte-order-mark", `The file starts with a byte-order mark, which ${tool} never writes. It was ignored; save the file as UTF-8 without BOM.`),
+    );
+  }
+  const crlf = text.indexOf("\r\n");
+  if (crlf !== -1) {
+    problems.push(
+      problem(lineRange(index, index.position(crlf).line), "information", "crlf-line-endings", `The file has CRLF line endings; ${tool} writes LF (a git autocrlf setting may have converted it). It was read anyway.`),
+    );
+  }
+  const conflicts = findConflictMarkers(index);
+  problems.push(...conflicts);
+  if (text.length > start && text.charCodeAt(text.length - 1) !== 10) {
+    problems.push(
+      problem(lineRange(index, index.lineCount - 1), "warning", "truncated", `The file does not end with a newline, which ${tool} always writes: it may be truncated. Entries after this point are missing.`),
+    );
+  }
+  return { text: conflicts.length === 0 ? text : keepOurSide(text), start, index, problems };
+}
+
+/**
+ * Blanks conflict marker lines and the lines between `=======` and `>>>>>>>` ("theirs"), so the reader sees
+ * one consistent side (ours, as git checks it out) instead of every key twice.
+ */
+function keepOurSide(text: string): string {
+  const lines = text.split("\n");
+  let theirs = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith("<<<<<<<")) lines[i] = " ".repeat(line.length);
+    else if (line.startsWith("=======")) {
+      theirs = true;
+      lines[i] = " ".repeat(line.length);
+    } else if (line.startsWith(">>>>>>>")) {
+      theirs = false;
+      lines[i] = " ".repeat(line.length);
+    } else if (theirs) lines[i] = " ".repeat(line.length);
+  }
+  return lines.join("\n");
+}
+
+/** Ids reachable from the roots over `edges` (breadth-first). */
+export function reachable(roots: Iterable<string>, edges: (id: string) => readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const queue: string[] = [];
+  for (const id of roots) {
+    if (!seen.has(id)) {
+      seen.add(id);
+      queue.push(id);
+    }
+  }
+  for (let i = 0; i < queue.length; i++) {
+    for (const next of edges(queue[i])) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return seen;
+}
+
+/**
+ * Marks entries that only development dependencies reach as `dev`, for formats that do not record it
+ * (pnpm 9, Bun). Entries nothing reaches keep no flag: we cannot tell.
+ */
+export function markDevByReachability(entries: LockEntry[], importers: Importer[]): void {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const edges = (id: string): readonly string[] => byId.get(id)?.dependencies ?? [];
+  const prodRoots: string[] = [];
+  const devRoots: string[] = [];
+  for (const importer of importers) {
+    for (const dep of importer.dependencies) {
+      if (dep.entryId === undefined) continue;
+      (dep.dev === true ? devRoots : prodRoots).push(dep.entryId);
+    }
+  }
+  const prod = reachable(prodRoots, edges);
+  const dev = reachable(devRoots, edges);
+  for (const entry of entries) {
+    if (!prod.has(entry.id) && dev.has(entry.id)) entry.dev = true;
+  }
+}
+
+/** `a/b/../c` -> `a/c`, relative to a POSIX folder ("." for the root). */
+export function joinPosix(folder: string, relative: string): string {
+  const parts = folder === "." || folder === "" ? [] : folder.split("/");
+  for (const part of relative.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return parts.length === 0 ? "." : parts.join("/");
+}

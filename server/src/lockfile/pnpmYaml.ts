@@ -1,0 +1,378 @@
+// Reads pnpm-lock.yaml into plain data plus the offsets of the keys diagnostics are placed on.
+//
+// Why hand-written: pnpm writes a small, regular subset of YAML (block maps, block sequences of scalars,
+// one-line flow maps/sequences, plain and quoted scalars, no anchors, tags or block scalars), and lockfiles
+// are re-read on every keystroke in the editor. A line-based scanner driven by indentation reads that subset
+// several times faster than a full YAML parser. Anything outside the subset makes the scanner stop, and the
+// `yaml` library reads the file instead, so correctness never depends on the subset holding.
+import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from "yaml";
+import type { LineIndex } from "./lineIndex";
+import type { ParseProblem } from "./model";
+import { problem } from "./pnpmBunShared";
+
+export type YamlMap = { [key: string]: unknown };
+
+export interface YamlDocument {
+  value: unknown;
+  /** Key offsets [start, end) by path joined with "\n": every second-level key, and importers' dependency names. */
+  spans: Map<string, [number, number]>;
+}
+
+export interface YamlRead {
+  docs: YamlDocument[];
+  problems: ParseProblem[];
+  /** Which reader produced the result (the scanner falls back to the library on unexpected input). */
+  reader: "scanner" | "library";
+}
+
+/** Whether the key at this path gets its span recorded (depth = number of keys above it). */
+function wantsSpan(depth: number, top: string): boolean {
+  return depth === 1 || (depth === 3 && top === "importers");
+}
+
+class Unexpected extends Error {
+  constructor(readonly offset: number, message: string) {
+    super(message);
+  }
+}
+
+export function readPnpmYaml(text: string, start: number, index: LineIndex, reader: "scanner" | "library"): YamlRead {
+  if (reader === "scanner") {
+    try {
+      const scanned = scanYaml(text, start, index);
+      return { ...scanned, reader: "scanner" };
+    } catch (error) {
+      // Expected: the scanner only knows pnpm's subset. The library reads (and reports on) the rest.
+      if (!(error instanceof Unexpected)) throw error;
+    }
+  }
+  return { ...readWithLibrary(text, start, index), reader: "library" };
+}
+
+interface Frame {
+  indent: number;
+  map?: YamlMap;
+  seq?: unknown[];
+  /** Keys from the document root to this container. */
+  path: string[];
+}
+
+function scanYaml(text: string, start: number, index: LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
+  const docs: YamlDocument[] = [];
+  const problems: ParseProblem[] = [];
+  let doc: YamlDocument | undefined;
+  let stack: Frame[] = [];
+  // A key whose value is on the following, more indented lines.
+  let pending: { frame: Frame; key: string; indent: number } | undefined;
+  const length = text.length;
+  let pos = start;
+  while (pos < length) {
+    let eol = text.indexOf("\n", pos);
+    if (eol === -1) eol = length;
+    let end = eol;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    const lineStart = pos;
+    pos = eol + 1;
+    let i = lineStart;
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    if (i === end) continue;
+    const first = text.charCodeAt(i);
+    if (first === 35 /* # */) continue;
+    if (first === 9) throw new Unexpected(i, "tab indentation");
+    const indent = i - lineStart;
+    if (indent === 0 && first === 45 && text.startsWith("---", i) && (end === i + 3 || text.charCodeAt(i + 3) === 32)) {
+      if (pending) pending.frame.map![pending.key] = null;
+      pending = undefined;
+      doc = undefined;
+      stack = [];
+      if (end > i + 3 && text.slice(i + 3, end).trim() !== "") throw new Unexpected(i, "content after ---");
+      continue;
+    }
+    if (indent === 0 && text.startsWith("...", i)) throw new Unexpected(i, "document end marker");
+    const isDash = first === 45 && (i + 1 === end || text.charCodeAt(i + 1) === 32);
+    if (doc === undefined) {
+      if (isDash || indent !== 0) throw new Unexpected(i, "document root is not a map");
+      const root: Frame = { indent: 0, map: Object.create(null) as YamlMap, path: [] };
+      doc = { value: root.map, spans: new Map() };
+      docs.push(doc);
+      stack = [root];
+    }
+    if (pending !== undefined) {
+      const parent = pending.frame;
+      if (indent > pending.indent || (indent === pending.indent && isDash)) {
+        const child: Frame = { indent, path: [...parent.path, pending.key] };
+        if (isDash) child.seq = [];
+        else child.map = Object.create(null) as YamlMap;
+        parent.map![pending.key] = child.seq ?? child.map;
+        stack.push(child);
+      } else parent.map![pending.key] = null;
+      pending = undefined;
+    }
+    let top = stack[stack.length - 1];
+    while (top.indent > indent || (top.indent === indent && top.seq !== undefined && !isDash)) {
+      stack.pop();
+      if (stack.length === 0) throw new Unexpected(i, "indentation below the document root");
+      top = stack[stack.length - 1];
+    }
+    if (top.indent !== indent) throw new Unexpected(i, "inconsistent indentation");
+    if (isDash) {
+      if (top.seq === undefined) throw new Unexpected(i, "sequence item in a map");
+      let j = i + 1;
+      while (j < end && text.charCodeAt(j) === 32) j++;
+      if (j === end) throw new Unexpected(i, "empty or nested sequence item");
+      const item = inlineValue(text, j, end);
+      if (item.keyLike) throw new Unexpected(j, "map inside a sequence");
+      top.seq.push(item.value);
+      continue;
+    }
+    if (top.map === undefined) throw new Unexpected(i, "map key in a sequence");
+    // The key: quoted, or plain up to ": " / a final ":".
+    let key: string;
+    let keyEnd: number;
+    let j: number;
+    if (first === 39 || first === 34) {
+      const q = quoted(text, i, end);
+      key = q.value;
+      keyEnd = q.end;
+      j = keyEnd;
+      if (text.charCodeAt(j) !== 58) throw new Unexpected(j, "quoted key without ':'");
+    } else {
+      if (!plainStart(first)) throw new Unexpected(i, "unsupported key syntax");
+      j = text.indexOf(":", i);
+      while (j !== -1 && j < end && j + 1 < end && text.charCodeAt(j + 1) !== 32) j = text.indexOf(":", j + 1);
+      if (j === -1 || j >= end) throw new Unexpected(i, "line without a key");
+      keyEnd = j;
+      while (keyEnd > i && text.charCodeAt(keyEnd - 1) === 32) keyEnd--;
+      key = text.slice(i, keyEnd);
+    }
+    j++;
+    while (j < end && text.charCodeAt(j) === 32) j++;
+    const map = top.map;
+    if (map[key] !== undefined) {
+      problems.push(
+        problem(index.range(i, keyEnd), "error", "duplicate-key", `Duplicate key "${key}": only the last one counts. The lockfile was probably merged by hand; re-run pnpm install.`),
+      );
+    }
+    const depth = top.path.length;
+    if (wantsSpan(depth, depth === 0 ? key : top.path[0])) doc.spans.set(depth === 0 ? key : `${top.path.join("\n")}\n${key}`, [i, keyEnd]);
+    if (j === end || text.charCodeAt(j) === 35) {
+      map[key] = null;
+      pending = { frame: top, key, indent };
+      continue;
+    }
+    map[key] = inlineValue(text, j, end).value;
+  }
+  if (pending) pending.frame.map![pending.key] = null;
+  return { docs, problems };
+}
+
+function plainStart(c: number): boolean {
+  // Indicators that cannot start a plain scalar, or start YAML features outside pnpm's subset.
+  return !(c === 38 || c === 42 || c === 33 || c === 124 || c === 62 || c === 37 || c === 64 || c === 96 || c === 123 || c === 91 || c === 93 || c === 125 || c === 44 || c === 63);
+}
+
+/** A value that fills the rest of the line: scalar, quoted scalar or one-line flow collection. */
+function inlineValue(text: string, i: number, end: number): { value: unknown; keyLike: boolean } {
+  const c = text.charCodeAt(i);
+  if (c === 123 || c === 91) {
+    const flow = new FlowReader(text, i, end);
+    const value = flow.value();
+    flow.expectEnd();
+    return { value, keyLike: false };
+  }
+  if (c === 39 || c === 34) {
+    const q = quoted(text, i, end);
+    let k = q.end;
+    while (k < end && text.charCodeAt(k) === 32) k++;
+    if (k < end && text.charCodeAt(k) === 58) return { value: q.value, keyLike: true };
+    if (k < end && text.charCodeAt(k) !== 35) throw new Unexpected(k, "text after a quoted scalar");
+    return { value: q.value, keyLike: false };
+  }
+  if (!plainStart(c) && c !== 63) throw new Unexpected(i, "unsupported value syntax");
+  let raw = text.slice(i, end);
+  const comment = raw.indexOf(" #");
+  if (comment !== -1) raw = raw.slice(0, comment);
+  if (raw.charCodeAt(raw.length - 1) === 32) raw = raw.trimEnd();
+  const colon = raw.indexOf(": ");
+  return { value: resolvePlain(raw), keyLike: colon !== -1 || raw.endsWith(":") };
+}
+
+function quoted(text: string, i: number, end: number): { value: string; end: number } {
+  if (text.charCodeAt(i) === 39) {
+    let value = "";
+    let from = i + 1;
+    for (;;) {
+      const close = text.indexOf("'", from);
+      if (close === -1 || close >= end) throw new Unexpected(i, "single-quoted scalar spans lines");
+      value += text.slice(from, close);
+      if (text.charCodeAt(close + 1) === 39) {
+        value += "'";
+        from = close + 2;
+        continue;
+      }
+      return { value, end: close + 1 };
+    }
+  }
+  let close = i + 1;
+  for (;;) {
+    close = text.indexOf('"', close);
+    if (close === -1 || close >= end) throw new Unexpected(i, "double-quoted scalar spans lines");
+    let backslashes = 0;
+    while (text.charCodeAt(close - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) break;
+    close++;
+  }
+  const raw = text.slice(i, close + 1);
+  if (raw.indexOf("\\") === -1) return { value: raw.slice(1, -1), end: close + 1 };
+  try {
+    // JSON escapes are a subset of YAML's double-quoted escapes; the rest goes to the library.
+    return { value: JSON.parse(raw) as string, end: close + 1 };
+  } catch (error) {
+    throw new Unexpected(i, `YAML-only escape in double-quoted scalar (${String(error)})`);
+  }
+}
+
+const NUMBER = /^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$/;
+
+/** YAML 1.2 core schema resolution of a plain scalar (what the `yaml` library does by default). */
+function resolvePlain(raw: string): unknown {
+  const c = raw.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
+    if (NUMBER.test(raw)) {
+      if (raw.startsWith("0o")) return parseInt(raw.slice(2), 8);
+      return Number(raw);
+    }
+    if (raw === ".inf" || raw === "+.inf" || raw === ".Inf" || raw === ".INF") return Infinity;
+    if (raw === "-.inf" || raw === "-.Inf" || raw === "-.INF") return -Infinity;
+    if (raw === ".nan" || raw === ".NaN" || raw === ".NAN") return NaN;
+    return raw;
+  }
+  switch (raw) {
+    case "true":
+    case "True":
+    case "TRUE":
+      return true;
+    case "false":
+    case "False":
+    case "FALSE":
+      return false;
+    case "null":
+    case "Null":
+    case "NULL":
+    case "~":
+    case "":
+      return null;
+    default:
+      return raw;
+  }
+}
+
+/** One-line flow collections: `{integrity: sha512-..., tarball: https://...}`, `[x64]`, `{}`. */
+class FlowReader {
+  constructor(private readonly text: string, private i: number, private readonly end: number) {}
+
+  private skip(): void {
+    while (this.i < this.end && this.text.charCodeAt(this.i) === 32) this.i++;
+  }
+
+  expectEnd(): void {
+    this.skip();
+    if (this.i < this.end && this.text.charCodeAt(this.i) !== 35) throw new Unexpected(this.i, "text after a flow collection");
+  }
+
+  value(): unknown {
+    this.skip();
+    if (this.i >= this.end) throw new Unexpected(this.i, "flow collection spans lines");
+    const c = this.text.charCodeAt(this.i);
+    if (c === 123) return this.collection(125, true);
+    if (c === 91) return this.collection(93, false);
+    if (c === 39 || c === 34) {
+      const q = quoted(this.text, this.i, this.end);
+      this.i = q.end;
+      return q.value;
+    }
+    return resolvePlain(this.plain());
+  }
+
+  private plain(): string {
+    const from = this.i;
+    const text = this.text;
+    while (this.i < this.end) {
+      const c = text.charCodeAt(this.i);
+      if (c === 44 || c === 125 || c === 93) break;
+      if (c === 58 && (this.i + 1 === this.end || text.charCodeAt(this.i + 1) === 32)) break;
+      if (c === 123 || c === 91) throw new Unexpected(this.i, "flow indicator inside a plain scalar");
+      this.i++;
+    }
+    return text.slice(from, this.i).trimEnd();
+  }
+
+  private collection(close: number, isMap: boolean): unknown {
+    this.i++;
+    const map = isMap ? (Object.create(null) as YamlMap) : undefined;
+    const seq: unknown[] = [];
+    for (;;) {
+      this.skip();
+      if (this.i >= this.end) throw new Unexpected(this.i, "flow collection spans lines");
+      if (this.text.charCodeAt(this.i) === close) {
+        this.i++;
+        return map ?? seq;
+      }
+      if (map) {
+        const key = this.value();
+        this.skip();
+        if (this.text.charCodeAt(this.i) !== 58) throw new Unexpected(this.i, "flow map entry without ':'");
+        this.i++;
+        map[String(key)] = this.value();
+      } else seq.push(this.value());
+      this.skip();
+      const c = this.text.charCodeAt(this.i);
+      if (c === 44) this.i++;
+      else if (c !== close) throw new Unexpected(this.i, "malformed flow collection");
+    }
+  }
+}
+
+/** The reference reader: the `yaml` library, which also explains what is wrong with broken files. */
+function readWithLibrary(text: string, start: number, index: LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
+  // The BOM (if any) is replaced by a space so that every offset stays the original's.
+  const source = start === 0 ? text : " " + text.slice(start);
+  const problems: ParseProblem[] = [];
+  const docs: YamlDocument[] = [];
+  for (const document of parseAllDocuments(source, { uniqueKeys: true, prettyErrors: false })) {
+    for (const error of document.errors) {
+      const code = error.code === "DUPLICATE_KEY" ? "duplicate-key" : "parse-error";
+      const [from, to] = error.pos;
+      problems.push(problem(index.range(from, Math.max(from, to)), "error", code, `pnpm-lock.yaml is not valid YAML here: ${error.message.split("\n")[0]}`));
+    }
+    docs.push({ value: documentValue(document, problems, index), spans: librarySpans(document) });
+  }
+  return { docs, problems };
+}
+
+function documentValue(document: Document, problems: ParseProblem[], index: LineIndex): unknown {
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const at = document.range?.[0] ?? 0;
+    problems.push(problem(index.range(at, at), "error", "parse-error", `This YAML document could not be read: ${String(error)}`));
+    return null;
+  }
+}
+
+function librarySpans(document: Document): Map<string, [number, number]> {
+  const spans = new Map<string, [number, number]>();
+  const walk = (map: YAMLMap, path: string[]): void => {
+    for (const pair of map.items) {
+      if (!isScalar(pair.key) || pair.key.range == null) continue;
+      const key = String(pair.key.value);
+      const depth = path.length;
+      if (wantsSpan(depth, depth === 0 ? key : path[0])) {
+        spans.set(depth === 0 ? key : `${path.join("\n")}\n${key}`, [pair.key.range[0], pair.key.range[1]]);
+      }
+      if (isMap(pair.value) && (depth === 0 || (depth < 3 && path[0] === "importers"))) walk(pair.value, [...path, key]);
+    }
+  };
+  if (isMap(document.contents)) walk(document.contents, []);
+  return spans;
+}
