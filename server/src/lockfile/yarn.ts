@@ -19,8 +19,10 @@ export function isYarnBerry(text: string): boolean {
  * read. Git conflicts are read as git's "ours" side.
  */
 export function parseYarnLockfile(text: string, options: ParseOptions): ParsedLockfile {
-  const index = new LineIndex(text);
-  const masked = maskConflicts(text, index);
+  // Positions are computed while scanning; the line table is only built when a problem or the fallback needs it.
+  let index: LineIndex | undefined;
+  const lines = (): LineIndex => (index ??= new LineIndex(text));
+  const masked = maskConflicts(text, lines);
   const problems: ParseProblem[] = [...masked.problems];
   if (text.charCodeAt(0) === 0xfeff) {
     problems.push({
@@ -32,8 +34,8 @@ export function parseYarnLockfile(text: string, options: ParseOptions): ParsedLo
   }
   try {
     return isYarnBerry(masked.text)
-      ? parseYarnBerry(masked.text, index, options, problems)
-      : parseYarnClassic(masked.text, index, options, problems);
+      ? parseYarnBerry(masked.text, lines, options, problems)
+      : parseYarnClassic(masked.text, lines, options, problems);
   } catch (error) {
     // Not expected (the parsers report bad input as problems), but a lockfile must never take the server down.
     problems.push({

@@ -4,21 +4,21 @@ import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProb
 import type { ParseOptions, WorkspaceManifest } from "./index";
 import type { LineIndex } from "./lineIndex";
 import { maxSatisfying } from "semver";
-import { type BerryMap, type BerryRecord, parseBerryYamlWithLibrary, scanBerryYaml } from "./yarnBerryYaml";
-import { type Edge, aliasOf, isGitSpec, markDevAndOptional, splitDescriptor } from "./yarnShared";
+import { type BerryMap, type BerryRecord, type BerryValue, parseBerryYamlWithLibrary, scanBerryYaml } from "./yarnBerryYaml";
+import { type OptionalEdges, addOptionalEdge, aliasOf, isGitSpec, markDevAndOptional, splitDescriptor } from "./yarnShared";
 
 /** `__metadata.version` values Yarn 2 to 4 have written. */
 const KNOWN_VERSIONS = new Set(["4", "5", "6", "7", "8", "9", "10"]);
 
 /** Records from the hand scanner, or from the `yaml` library when the file leaves the scanner's subset. */
-export function readBerryRecords(text: string, index: LineIndex, problems: ParseProblem[]): BerryRecord[] {
+export function readBerryRecords(text: string, lines: () => LineIndex, problems: ParseProblem[]): BerryRecord[] {
   const scanProblems: ParseProblem[] = [];
   const scanned = scanBerryYaml(text, scanProblems);
   if (Array.isArray(scanned)) {
     problems.push(...scanProblems);
     return scanned;
   }
-  return parseBerryYamlWithLibrary(text, index, problems);
+  return parseBerryYamlWithLibrary(text, lines(), problems);
 }
 
 export function sourceOfReference(reference: string): SourceKind {
@@ -46,30 +46,52 @@ export function patchedDescriptor(reference: string): string | undefined {
   }
 }
 
+class DescriptorMap {
+  private readonly byName = new Map<string, Map<string, string>>();
+
+  ranges(name: string): Map<string, string> | undefined {
+    return this.byName.get(name);
+  }
+
+  get(name: string, range: string): string | undefined {
+    return this.byName.get(name)?.get(range);
+  }
+
+  set(name: string, range: string, id: string): void {
+    const ranges = this.byName.get(name);
+    if (ranges === undefined) this.byName.set(name, new Map([[range, id]]));
+    else ranges.set(range, id);
+  }
+
+  setFirst(name: string, range: string, id: string): void {
+    if (this.get(name, range) === undefined) this.set(name, range, id);
+  }
+}
+
 function stringField(map: BerryMap, key: string): string | undefined {
-  const v = map[key];
+  const v = map.get(key);
   return typeof v === "string" ? v : undefined;
 }
 
 function mapField(map: BerryMap, key: string): BerryMap | undefined {
-  const v = map[key];
+  const v = map.get(key);
   return typeof v === "object" ? v : undefined;
 }
 
-export function parseYarnBerry(text: string, index: LineIndex, options: ParseOptions, problems: ParseProblem[]): ParsedLockfile {
-  const records = readBerryRecords(text, index, problems);
+export function parseYarnBerry(text: string, lines: () => LineIndex, options: ParseOptions, problems: ParseProblem[]): ParsedLockfile {
+  const records = readBerryRecords(text, lines, problems);
   const rangeOf = (r: BerryRecord): Range => ({ start: { line: r.line, character: r.keyStart }, end: { line: r.line, character: r.keyEnd } });
   let lockfileVersion: string | number | undefined;
   const entries: LockEntry[] = [];
   const maps: BerryMap[] = [];
   const resolutions: string[] = [];
-  const byDescriptor = new Map<string, string>();
-  // Descriptors without their `::locator=` suffix, for link:/portal:/file: dependencies written without it.
-  const byBareDescriptor = new Map<string, string>();
+  // Descriptors as name -> range -> entry id. Two levels so lookups never build `name@range` strings: on a
+  // 20k-line file the concatenations and their hashing were most of the interpretation time.
+  const byDescriptor = new DescriptorMap();
+  // Ranges without their `::locator=` suffix, for link:/portal:/file: dependencies written without it.
+  const byBareDescriptor = new DescriptorMap();
   // Yarn applies its builtin compat patches (fsevents, resolve, typescript) in place of the plain descriptor.
-  const builtinPatchOf = new Map<string, string>();
-  // Entries by the names their descriptors use: the last resort for `resolutions` overrides and `catalog:` ranges.
-  const byName = new Map<string, string[]>();
+  const builtinPatchOf = new DescriptorMap();
   for (const record of records) {
     if (record.key === "__metadata") {
       const version = typeof record.value === "object" ? stringField(record.value, "version") : undefined;
@@ -97,32 +119,36 @@ export function parseYarnBerry(text: string, index: LineIndex, options: ParseOpt
       });
       continue;
     }
-    const descriptors = record.key.split(/,\s*/);
+    const descriptors = record.key.split(", ").map(splitDescriptor);
     const resolved = splitDescriptor(resolution);
     const source = sourceOfReference(resolved.range);
     const name = source === "patch" ? splitDescriptor(patchedDescriptor(resolved.range) ?? resolution).name : resolved.name;
     const entry: LockEntry = { id: record.key, name, version, source, resolved: resolution, range: rangeOf(record), dependencies: [] };
-    const alias = aliasOf(descriptors.map((d) => splitDescriptor(d).name), name);
+    const alias = aliasOf(descriptors.map((d) => d.name), name);
     if (alias !== undefined) entry.alias = alias;
     // Berry's `checksum` (`10/<hex>`, `10c0/<hex>`) hashes Yarn's own zip of the package, not the registry
     // tarball, so it is never an `integrity`: npm signatures and provenance cannot be checked against it.
     const checksum = stringField(map, "checksum");
     if (checksum !== undefined) entry.checksum = checksum;
-    for (const descriptor of descriptors) {
-      if (byDescriptor.has(descriptor)) {
-        problems.push({ range: entry.range, severity: "warning", code: "duplicate-key", message: `\`${descriptor}\` is locked twice; the first entry is used.` });
+    for (const d of descriptors) {
+      if (byDescriptor.get(d.name, d.range) !== undefined) {
+        problems.push({
+          range: entry.range,
+          severity: "warning",
+          code: "duplicate-key",
+          message: `\`${d.name}@${d.range}\` is locked twice; the first entry is used.`,
+        });
         continue;
       }
-      byDescriptor.set(descriptor, entry.id);
-      const named = byName.get(splitDescriptor(descriptor).name);
-      if (named === undefined) byName.set(splitDescriptor(descriptor).name, [entry.id]);
-      else if (!named.includes(entry.id)) named.push(entry.id);
-      const locator = descriptor.indexOf("::locator=");
-      if (locator !== -1 && !byBareDescriptor.has(descriptor.slice(0, locator))) byBareDescriptor.set(descriptor.slice(0, locator), entry.id);
-      const d = splitDescriptor(descriptor);
+      byDescriptor.set(d.name, d.range, entry.id);
+      const locator = d.range.indexOf("::locator=");
+      if (locator !== -1) byBareDescriptor.setFirst(d.name, d.range.slice(0, locator), entry.id);
       if (d.range.startsWith("patch:") && d.range.includes("builtin<")) {
         const base = patchedDescriptor(d.range);
-        if (base !== undefined) builtinPatchOf.set(base, entry.id);
+        if (base !== undefined) {
+          const b = splitDescriptor(base);
+          builtinPatchOf.set(b.name, b.range, entry.id);
+        }
       }
     }
     entries.push(entry);
@@ -132,19 +158,21 @@ export function parseYarnBerry(text: string, index: LineIndex, options: ParseOpt
 
   const versionOf = new Map(entries.map((e) => [e.id, e.version]));
   const resolve = (name: string, range: string, parentResolution: string): string | undefined => {
-    const candidates = [`${name}@${range}`];
+    const ranges = byDescriptor.ranges(name);
+    if (ranges === undefined) return undefined;
+    const found = builtinPatchOf.get(name, range) ?? ranges.get(range);
+    if (found !== undefined) return found;
     // Older lockfiles (and manifests) write `^1.0.0` where keys say `npm:^1.0.0`.
-    if (!/^[a-z]+:/i.test(range)) candidates.push(`${name}@npm:${range}`);
-    for (const d of candidates) {
-      const found = builtinPatchOf.get(d) ?? byDescriptor.get(d);
-      if (found !== undefined) return found;
+    if (!/^[a-z]+:/i.test(range)) {
+      const npm = builtinPatchOf.get(name, `npm:${range}`) ?? ranges.get(`npm:${range}`);
+      if (npm !== undefined) return npm;
+    } else if (!range.startsWith("npm:")) {
+      const linked = ranges.get(`${range}::locator=${encodeURIComponent(parentResolution)}`) ?? byBareDescriptor.get(name, range);
+      if (linked !== undefined) return linked;
     }
-    const linked = byDescriptor.get(`${name}@${range}::locator=${encodeURIComponent(parentResolution)}`) ?? byBareDescriptor.get(`${name}@${range}`);
-    if (linked !== undefined) return linked;
     // The descriptor was rewritten before locking (package.json `resolutions`, `.yarnrc.yml` catalogs), and the
     // lockfile does not record how: take the only entry of that name, or the highest version the range allows.
-    const named = byName.get(name);
-    if (named === undefined) return undefined;
+    const named = [...new Set(ranges.values())];
     if (named.length === 1) return named[0];
     const semverRange = range.startsWith("npm:") ? range.slice(4) : range;
     const versions = named.map((id) => versionOf.get(id) ?? "");
@@ -152,45 +180,46 @@ export function parseYarnBerry(text: string, index: LineIndex, options: ParseOpt
     return best === null ? undefined : named[versions.indexOf(best)];
   };
 
-  const edges = new Map<string, Edge[]>();
+  const optionalEdges: OptionalEdges = new Map();
   const workspaceDeps = new Map<string, ImporterDependency[]>();
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const map = maps[i];
-    const out: Edge[] = [];
     const meta = mapField(map, "dependenciesMeta");
-    const deps = mapField(map, "dependencies") ?? {};
-    const declared: ImporterDependency[] = [];
-    for (const depName in deps) {
-      const range = deps[depName];
-      if (typeof range !== "string") continue;
-      const to = resolve(depName, range, resolutions[i]);
-      const depMeta = meta && mapField(meta, depName);
-      const optional = depMeta !== undefined && stringField(depMeta, "optional") === "true";
-      declared.push(optional ? { name: depName, spec: range, entryId: to, optional } : { name: depName, spec: range, entryId: to });
-      if (to === undefined && !byName.has(depName)) {
-        problems.push({
-          range: entry.range,
-          severity: "warning",
-          code: "unresolved-dependency",
-          message: `${entry.name}@${entry.version} depends on \`${depName}@${range}\`, which no entry locks. Run \`yarn install\` to update the lockfile.`,
-        });
-        continue;
+    const deps = mapField(map, "dependencies");
+    // Only workspaces become importers; other entries need just their edges.
+    const declared: ImporterDependency[] | undefined = entry.source === "workspace" ? [] : undefined;
+    if (deps !== undefined) {
+      for (const [depName, range] of deps) {
+        if (typeof range !== "string") continue;
+        const to = resolve(depName, range, resolutions[i]);
+        const depMeta = meta && mapField(meta, depName);
+        const optional = depMeta !== undefined && stringField(depMeta, "optional") === "true";
+        if (declared !== undefined) {
+          declared.push(optional ? { name: depName, spec: range, entryId: to, optional } : { name: depName, spec: range, entryId: to });
+        }
+        if (to === undefined) {
+          if (byDescriptor.ranges(depName) === undefined) {
+            problems.push({
+              range: entry.range,
+              severity: "warning",
+              code: "unresolved-dependency",
+              message: `${entry.name}@${entry.version} depends on \`${depName}@${range}\`, which no entry locks. Run \`yarn install\` to update the lockfile.`,
+            });
+          }
+          continue;
+        }
+        if (!entry.dependencies.includes(to)) entry.dependencies.push(to);
+        if (optional) addOptionalEdge(optionalEdges, entry.id, to);
       }
-      if (to === undefined) continue;
-      if (!entry.dependencies.includes(to)) entry.dependencies.push(to);
-      out.push({ to, optional });
     }
     if (entry.source === "patch") {
-      const base = patchedDescriptor(splitDescriptor(entry.id.split(/,\s*/)[0]).range);
-      const to = base === undefined ? undefined : byDescriptor.get(base);
-      if (to !== undefined && to !== entry.id) {
-        entry.dependencies.push(to);
-        out.push({ to, optional: false });
-      }
+      const base = patchedDescriptor(splitDescriptor(entry.id.split(", ")[0]).range);
+      const b = base === undefined ? undefined : splitDescriptor(base);
+      const to = b === undefined ? undefined : byDescriptor.get(b.name, b.range);
+      if (to !== undefined && to !== entry.id) entry.dependencies.push(to);
     }
-    if (entry.source === "workspace") workspaceDeps.set(entry.id, declared);
-    edges.set(entry.id, out);
+    if (declared !== undefined) workspaceDeps.set(entry.id, declared);
   }
 
   const manifests = new Map<string, WorkspaceManifest>((options.manifests ?? []).map((m) => [m.path, m]));
@@ -209,6 +238,6 @@ export function parseYarnBerry(text: string, index: LineIndex, options: ParseOpt
     }
     importers.push({ path, name: entry.name, dependencies });
   }
-  markDevAndOptional(entries, edges, importers);
+  markDevAndOptional(entries, optionalEdges, importers);
   return { format: "yarn-berry", lockfileVersion, entries, importers, problems };
 }

@@ -4,9 +4,10 @@
 // positions, which @yarnpkg/lockfile does not give.
 import type { Importer, LockEntry, ParsedLockfile, ParseProblem, SourceKind } from "./model";
 import type { ParseOptions } from "./index";
-import { LineIndex } from "./lineIndex";
+import type { LineIndex } from "./lineIndex";
 import {
-  type Edge,
+  type OptionalEdges,
+  addOptionalEdge,
   aliasOf,
   aliasTarget,
   importersFromManifests,
@@ -63,13 +64,13 @@ function readToken(line: string, i: number): { value: string; end: number } | un
 }
 
 /** Scans the text into records. `text` must already have conflict regions masked. */
-export function scanYarnClassic(text: string, index: LineIndex, problems: ParseProblem[]): ClassicRecord[] {
+export function scanYarnClassic(text: string, lines: () => LineIndex, problems: ParseProblem[]): ClassicRecord[] {
   const records: ClassicRecord[] = [];
   let current: ClassicRecord | undefined;
   let block: Record<string, string> | undefined;
   let fieldIndent = -1;
   const bad = (line: number, message: string): void => {
-    problems.push(problemOnLine(index, line, "error", "parse-error", message));
+    problems.push(problemOnLine(lines(), line, "error", "parse-error", message));
   };
   let lineNo = -1;
   for (let start = text.charCodeAt(0) === 0xfeff ? 1 : 0; start <= text.length; ) {
@@ -161,20 +162,20 @@ function sourceOf(record: ClassicRecord, name: string, version: string, resolved
   return "registry";
 }
 
-export function parseYarnClassic(text: string, index: LineIndex, options: ParseOptions, problems: ParseProblem[]): ParsedLockfile {
+export function parseYarnClassic(text: string, lines: () => LineIndex, options: ParseOptions, problems: ParseProblem[]): ParsedLockfile {
   const header = /^# yarn lockfile v(\d+)/m.exec(text.slice(0, 500));
   const lockfileVersion = header === null ? undefined : Number(header[1]);
   if (header === null) {
     problems.push(
-      problemOnLine(index, 0, "warning", "unknown-lockfile-version", "No `# yarn lockfile v1` line: read as a Yarn classic lockfile."),
+      problemOnLine(lines(), 0, "warning", "unknown-lockfile-version", "No `# yarn lockfile v1` line: read as a Yarn classic lockfile."),
     );
   } else if (lockfileVersion !== 1) {
-    const line = index.position(header.index).line;
+    const line = lines().position(header.index).line;
     problems.push(
-      problemOnLine(index, line, "warning", "unknown-lockfile-version", `Yarn lockfile v${header[1]} is not a version this reader knows; read as v1.`),
+      problemOnLine(lines(), line, "warning", "unknown-lockfile-version", `Yarn lockfile v${header[1]} is not a version this reader knows; read as v1.`),
     );
   }
-  const records = scanYarnClassic(text, index, problems);
+  const records = scanYarnClassic(text, lines, problems);
   const entries: LockEntry[] = [];
   const bySpec = new Map<string, string>();
   const kept: ClassicRecord[] = [];
@@ -213,10 +214,9 @@ export function parseYarnClassic(text: string, index: LineIndex, options: ParseO
     entries.push(entry);
     kept.push(record);
   }
-  const edges = new Map<string, Edge[]>();
+  const optionalEdges: OptionalEdges = new Map();
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
-    const out: Edge[] = [];
     for (const [block, optional] of [["dependencies", false], ["optionalDependencies", true]] as const) {
       const deps = kept[i].fields[block];
       if (typeof deps !== "object") continue;
@@ -232,12 +232,11 @@ export function parseYarnClassic(text: string, index: LineIndex, options: ParseO
           continue;
         }
         if (!entry.dependencies.includes(to)) entry.dependencies.push(to);
-        out.push({ to, optional });
+        if (optional) addOptionalEdge(optionalEdges, entry.id, to);
       }
     }
-    edges.set(entry.id, out);
   }
   const importers: Importer[] = importersFromManifests(options.manifests ?? [], (name, spec) => bySpec.get(`${name}@${spec}`));
-  markDevAndOptional(entries, edges, importers);
+  markDevAndOptional(entries, optionalEdges, importers);
   return { format: "yarn-classic", lockfileVersion, entries, importers, problems };
 }

@@ -2,7 +2,7 @@
 // dev/optional marking over the resolved graph.
 import type { Importer, ImporterDependency, LockEntry, ParseProblem, Range, SourceKind } from "./model";
 import type { WorkspaceManifest } from "./index";
-import { LineIndex, lineRange } from "./lineIndex";
+import { type LineIndex, lineRange } from "./lineIndex";
 import { findConflictMarkers } from "./textChecks";
 
 /** `name@range` split at the `@` that ends the name (a scoped name starts with one). */
@@ -73,9 +73,11 @@ export function urlSourceKind(url: string): SourceKind | undefined {
  * Git conflict markers are reported once, then hidden: the marker lines and the "theirs" (and diff3 base) sides
  * become blank, offsets kept, so the scanners read git's "ours" version of the file plus the common text.
  */
-export function maskConflicts(text: string, index: LineIndex): { text: string; problems: ParseProblem[] } {
-  const problems = findConflictMarkers(index);
-  if (problems.length === 0 && !text.includes("\n|||||||")) return { text, problems };
+export function maskConflicts(text: string, lineIndex: () => LineIndex): { text: string; problems: ParseProblem[] } {
+  // indexOf first: the shared marker regex walks every line, which costs more than the rest of a Berry parse.
+  const marked = /^(?:<{7}|={7}|>{7}|\|{7})/.test(text) || /\n(?:<{7}|={7}|>{7}|\|{7})/.test(text);
+  if (!marked) return { text, problems: [] };
+  const problems = findConflictMarkers(lineIndex());
   const lines = text.split("\n");
   let hiding = false;
   for (let i = 0; i < lines.length; i++) {
@@ -109,10 +111,13 @@ export function problemOnLine(
   return { range: lineRange(index, line), severity, code, message };
 }
 
-/** An out-edge of the resolved graph; optional edges are `optionalDependencies` / `dependenciesMeta.optional`. */
-export interface Edge {
-  to: string;
-  optional: boolean;
+/** Optional edges (`optionalDependencies`, `dependenciesMeta.optional`): from entry id to the ids it reaches. */
+export type OptionalEdges = Map<string, Set<string>>;
+
+export function addOptionalEdge(edges: OptionalEdges, from: string, to: string): void {
+  const out = edges.get(from);
+  if (out === undefined) edges.set(from, new Set([to]));
+  else out.add(to);
 }
 
 /**
@@ -152,41 +157,62 @@ export function manifestDependencies(
 /**
  * npm's meaning of the flags: an entry is dev when only dev dependencies of the importers reach it, optional
  * when only optional edges reach it. Left unset when there are no importers (nothing to reach from).
+ * Walks over entry indexes and byte arrays, not id sets: it runs on every parse of every lockfile.
  */
-export function markDevAndOptional(entries: LockEntry[], edges: Map<string, Edge[]>, importers: Importer[]): void {
+export function markDevAndOptional(entries: LockEntry[], optionalEdges: OptionalEdges, importers: Importer[]): void {
   if (importers.length === 0) return;
-  const walk = (roots: string[], followOptional: boolean): Set<string> => {
-    const seen = new Set<string>(roots);
-    const queue = [...seen];
-    for (let i = 0; i < queue.length; i++) {
-      for (const edge of edges.get(queue[i]) ?? []) {
-        if ((followOptional || !edge.optional) && !seen.has(edge.to)) {
-          seen.add(edge.to);
-          queue.push(edge.to);
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < entries.length; i++) indexOf.set(entries[i].id, i);
+  const children: number[][] = entries.map((e) => {
+    const out: number[] = [];
+    for (const id of e.dependencies) {
+      const j = indexOf.get(id);
+      if (j !== undefined) out.push(j);
+    }
+    return out;
+  });
+  const walk = (roots: number[], followOptional: boolean): Uint8Array => {
+    const seen = new Uint8Array(entries.length);
+    const queue: number[] = [];
+    for (const r of roots) {
+      if (seen[r] === 0) {
+        seen[r] = 1;
+        queue.push(r);
+      }
+    }
+    for (let q = 0; q < queue.length; q++) {
+      const from = queue[q];
+      const optional = followOptional ? undefined : optionalEdges.get(entries[from].id);
+      for (const to of children[from]) {
+        if (seen[to] === 0 && (optional === undefined || !optional.has(entries[to].id))) {
+          seen[to] = 1;
+          queue.push(to);
         }
       }
     }
     return seen;
   };
-  const all: string[] = [];
-  const prod: string[] = [];
-  const required: string[] = [];
+  const all: number[] = [];
+  const prod: number[] = [];
+  const required: number[] = [];
   for (const importer of importers) {
     for (const dep of importer.dependencies) {
-      if (dep.entryId === undefined) continue;
-      all.push(dep.entryId);
-      if (dep.dev !== true) prod.push(dep.entryId);
-      if (dep.optional !== true) required.push(dep.entryId);
+      const i = dep.entryId === undefined ? undefined : indexOf.get(dep.entryId);
+      if (i === undefined) continue;
+      all.push(i);
+      if (dep.dev !== true) prod.push(i);
+      if (dep.optional !== true) required.push(i);
     }
   }
   // Workspace entries are importers themselves: whatever they reach counts as reached.
-  for (const entry of entries) if (entry.source === "workspace") all.push(entry.id);
+  for (let i = 0; i < entries.length; i++) if (entries[i].source === "workspace") all.push(i);
   const reached = walk(all, true);
   const reachedByProd = walk(prod, true);
   const reachedRequired = walk(required, false);
-  for (const entry of entries) {
-    if (!reached.has(entry.id) || entry.source === "workspace") continue;
-    entry.dev = !reachedByProd.has(entry.id);
-    entry.optional = !reachedRequired.has(entry.id);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (reached[i] === 0 || entry.source === "workspace") continue;
+    entry.dev = reachedByProd[i] === 0;
+    entry.optional = reachedRequired[i] === 0;
   }
 }
