@@ -271,7 +271,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         path: file,
         text,
         manifests: reading.manifests,
-        checker: deps.createChecker({ offline }),
+        checker: deps.createChecker({ offline, trusted: !limited }),
         offline,
         includeDev: settings.includeDev,
         signal,

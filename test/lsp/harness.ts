@@ -10,7 +10,7 @@ import {
   StreamMessageReader as ServerReader,
   StreamMessageWriter as ServerWriter,
 } from "vscode-languageserver/node";
-import { createChecker } from "../../server/src/features/checkerFactory";
+import { parseOnlyFactory } from "../../server/src/features/checkerFactory";
 import { createServer, systemClock, type ServerDeps } from "../../server/src/server";
 import { nodeFileSystem } from "../../server/src/workspace/fileSystem";
 
@@ -121,7 +121,7 @@ export function startInProcess(options: ClientOptions = {}, deps: Partial<Server
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const serverConnection = createConnection(ProposedFeatures.all, new ServerReader(toServer), new ServerWriter(toClient));
-  const server = createServer(serverConnection, { fs: nodeFileSystem, createChecker, clock: systemClock, editDebounceMs: 20, ...deps });
+  const server = createServer(serverConnection, { fs: nodeFileSystem, createChecker: parseOnlyFactory, clock: systemClock, editDebounceMs: 20, ...deps });
   serverConnection.listen();
   const clientConnection = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
   return new TestClient(clientConnection, options, () => {

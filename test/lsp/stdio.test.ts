@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
@@ -11,7 +12,9 @@ import { FIXTURES, lineOf, REPO } from "./harness";
 const serverJs = path.join(REPO, "dist/server.js");
 
 test("node dist/server.js --stdio publishes diagnostics and exits cleanly", { skip: existsSync(serverJs) ? false : "dist/server.js missing: run npm run build" }, async () => {
-  const child = spawn(process.execPath, [serverJs, "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+  // A registry on a closed loopback port: the server's checks never leave this machine.
+  const env = { ...process.env, npm_config_registry: "http://127.0.0.1:9/", XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), "pl-lsp-cache-")) };
+  const child = spawn(process.execPath, [serverJs, "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));

@@ -1,15 +1,24 @@
 // argv in, command out.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseArgs, type CliCommand } from "../../server/src/cli/args";
+import { CHECK_DEFAULTS, parseArgs, type CheckCommand, type CliCommand } from "../../server/src/cli/args";
+
+const check = (fields: Partial<CheckCommand>): CheckCommand => ({ kind: "check", target: undefined, ...CHECK_DEFAULTS, ...fields });
 
 const CASES: { argv: string[]; expected: CliCommand | "usage-error" }[] = [
-  { argv: ["check"], expected: { kind: "check", target: undefined, format: "text", offline: false } },
-  { argv: ["check", "some/dir"], expected: { kind: "check", target: "some/dir", format: "text", offline: false } },
-  { argv: ["check", "--format", "json", "a/yarn.lock"], expected: { kind: "check", target: "a/yarn.lock", format: "json", offline: false } },
-  { argv: ["check", "--format=text", "--offline"], expected: { kind: "check", target: undefined, format: "text", offline: true } },
-  { argv: ["check", ".", "--offline", "--format", "json"], expected: { kind: "check", target: ".", format: "json", offline: true } },
-  { argv: ["check", "--", "-odd-name"], expected: { kind: "check", target: "-odd-name", format: "text", offline: false } },
+  { argv: ["check"], expected: check({ target: undefined, format: "text", offline: false }) },
+  { argv: ["check", "some/dir"], expected: check({ target: "some/dir", format: "text", offline: false }) },
+  { argv: ["check", "--format", "json", "a/yarn.lock"], expected: check({ target: "a/yarn.lock", format: "json", offline: false }) },
+  { argv: ["check", "--format=text", "--offline"], expected: check({ target: undefined, format: "text", offline: true }) },
+  { argv: ["check", ".", "--offline", "--format", "json"], expected: check({ target: ".", format: "json", offline: true }) },
+  { argv: ["check", "--", "-odd-name"], expected: check({ target: "-odd-name", format: "text", offline: false }) },
+  { argv: ["check", "--registry", "http://127.0.0.1:4873/", "--mirror-of-npmjs"], expected: check({ registry: "http://127.0.0.1:4873/", mirrorOfNpmjs: true }) },
+  { argv: ["check", "--registry-keys=k.json", "--trusted-root", "root.json", "--no-cache"], expected: check({ registryKeysFile: "k.json", trustedRootFile: "root.json", noCache: true }) },
+  { argv: ["check", "--cache-dir", "/tmp/c", "."], expected: check({ cacheDir: "/tmp/c", target: "." }) },
+  { argv: ["check", "--mirror-of-npmjs"], expected: "usage-error" },
+  { argv: ["check", "--registry", "ftp://x"], expected: "usage-error" },
+  { argv: ["check", "--registry"], expected: "usage-error" },
+  { argv: ["check", "--trusted-root"], expected: "usage-error" },
   { argv: ["--help"], expected: { kind: "help" } },
   { argv: ["check", "-h"], expected: { kind: "help" } },
   { argv: ["help"], expected: { kind: "help" } },

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "../../server/src/cli/args";
 import { runCli } from "../../server/src/cli/run";
-import { createChecker } from "../../server/src/features/checkerFactory";
+import { parseOnlyFactory } from "../../server/src/features/checkerFactory";
 import { PACKAGE_STATUSES } from "../../server/src/protocol/verdicts";
 import { nodeFileSystem, type FileSystem } from "../../server/src/workspace/fileSystem";
 
@@ -19,10 +19,13 @@ const REPO = (() => {
 const CLI = path.join(REPO, "dist/cli.js");
 const FIXTURES = path.join(REPO, "test/fixtures/workspaces");
 const skip = existsSync(CLI) ? false : "dist/cli.js missing: run npm run build";
+const CACHE = mkdtempSync(path.join(tmpdir(), "pl-cli-cache-"));
 
 function run(args: string[], cwd = REPO): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    // These tests are about the front end, not the registry: --offline keeps them off the network.
+    const argv = args[0] === "check" ? [...args, "--offline"] : args;
+    const child = spawn(process.execPath, [CLI, ...argv], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, XDG_CACHE_HOME: CACHE } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
@@ -42,7 +45,8 @@ test("check --format json: schema, one package per name@version@source, 1-based 
   const { code, stdout, stderr } = await run(["check", path.join(FIXTURES, "basic"), "--format", "json"]);
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
-  assert.deepEqual(Object.keys(report), ["schemaVersion", "lockfiles", "summary"]);
+  assert.deepEqual(Object.keys(report), ["schemaVersion", "trustedRoot", "lockfiles", "summary"]);
+  assert.match(report.trustedRoot, /^Sigstore trusted root from \d{4}-\d\d-\d\d \(shipped\)$/);
   assert.equal(report.schemaVersion, 1);
   assert.equal(report.lockfiles.length, 1);
   const [lockfile] = report.lockfiles;
@@ -50,7 +54,7 @@ test("check --format json: schema, one package per name@version@source, 1-based 
   assert.equal(lockfile.format, "npm");
   assert.equal(lockfile.lockfileVersion, 3);
   assert.deepEqual(lockfile.problems, []);
-  const keys = ["name", "version", "alias", "source", "integrity", "resolved", "dev", "direct", "locations", "status", "reasons"];
+  const keys = ["name", "version", "alias", "source", "integrity", "resolved", "dev", "direct", "locations", "status", "reasons", "signature", "provenance"];
   for (const p of lockfile.packages) assert.deepEqual(Object.keys(p), keys);
   const distinct = new Set(lockfile.packages.map((p: any) => `${p.name}@${p.version}@${p.source}@${p.resolved}`));
   assert.equal(distinct.size, lockfile.packages.length);
@@ -64,6 +68,8 @@ test("check --format json: schema, one package per name@version@source, 1-based 
   const leftPad = byName.get("left-pad");
   assert.equal(leftPad.source, "registry");
   assert.equal(leftPad.status, "unverifiable");
+  assert.match(leftPad.reasons[0], /Offline/);
+  assert.deepEqual(leftPad.signature, { status: "not-checked", keyid: null });
   assert.ok(leftPad.reasons.length > 0);
   assert.equal(leftPad.integrity.startsWith("sha512-"), true);
   assert.equal(byName.get("typescript").dev, true);
@@ -136,7 +142,7 @@ test("a lockfile the file system refuses exits 2 (in process, injected file syst
   let stderr = "";
   const code = await runCli(parseArgs(["check", lockPath]), {
     fs: refusing,
-    createChecker,
+    createChecker: parseOnlyFactory,
     cwd: REPO,
     version: "0.0.0",
     stdout: (t) => (stdout += t),

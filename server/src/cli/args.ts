@@ -2,8 +2,29 @@
 
 export type OutputFormat = "text" | "json";
 
+/** `check` and its options; the registry options are the engine's (features/checkerFactory.ts). */
+export interface CheckCommand {
+  kind: "check";
+  target: string | undefined;
+  format: OutputFormat;
+  offline: boolean;
+  /** `--registry URL`: the default registry, as npm's flag. */
+  registry?: string;
+  /** `--mirror-of-npmjs`: the registry is a mirror of registry.npmjs.org (verify with npmjs's pinned keys). */
+  mirrorOfNpmjs: boolean;
+  /** `--registry-keys FILE`: a keys-endpoint-shaped JSON to use for non-npmjs registries. */
+  registryKeysFile?: string;
+  /** `--trusted-root FILE`: a Sigstore trusted_root.json instead of the shipped public-good root. */
+  trustedRootFile?: string;
+  /** `--cache-dir DIR`; `--no-cache` keeps verdicts in memory only. */
+  cacheDir?: string;
+  noCache: boolean;
+}
+
+export const CHECK_DEFAULTS: Omit<CheckCommand, "kind" | "target"> = { format: "text", offline: false, mirrorOfNpmjs: false, noCache: false };
+
 export type CliCommand =
-  | { kind: "check"; target: string | undefined; format: OutputFormat; offline: boolean }
+  | CheckCommand
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "usage-error"; message: string };
@@ -15,8 +36,15 @@ below, node_modules excluded) or in one LOCKFILE: where it comes from, and wheth
 signature and Sigstore provenance verify.
 
 Options:
-  --format text|json  Output for people (default) or one JSON object for tools.
-  --offline           Never contact a registry.
+  --format text|json     Output for people (default) or one JSON object for tools.
+  --offline              Never contact a registry: cached verdicts only.
+  --registry URL         The registry to check against (default: what npm's config says).
+  --mirror-of-npmjs      Declare that registry a mirror of registry.npmjs.org: what it serves is
+                         verified with npmjs's keys pinned in the product, never with its own.
+  --registry-keys FILE   Signing keys (a /-/npm/v1/keys JSON) for registries other than npmjs.
+  --trusted-root FILE    A Sigstore trusted_root.json instead of the shipped public-good root.
+  --cache-dir DIR        Where verified verdicts are kept (default ~/.cache/provenance-lens).
+  --no-cache             Keep verdicts in memory only.
   -h, --help          Show this help.
   -v, --version       Show the version.
 
@@ -26,31 +54,48 @@ unreadable lockfile.`;
 export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.includes("--help") || argv.includes("-h")) return { kind: "help" };
   if (argv.includes("--version") || argv.includes("-v")) return { kind: "version" };
-  const [command, ...rest] = argv;
-  if (command === undefined) return { kind: "usage-error", message: "Missing command: expected `check`." };
-  if (command === "help") return { kind: "help" };
-  if (command !== "check") return { kind: "usage-error", message: `Unknown command: ${command}. Expected \`check\`.` };
-  let format: OutputFormat = "text";
-  let offline = false;
-  let target: string | undefined;
+  const [verb, ...rest] = argv;
+  if (verb === undefined) return { kind: "usage-error", message: "Missing command: expected `check`." };
+  if (verb === "help") return { kind: "help" };
+  if (verb !== "check") return { kind: "usage-error", message: `Unknown command: ${verb}. Expected \`check\`.` };
+  const command: CheckCommand = { kind: "check", target: undefined, ...CHECK_DEFAULTS };
+  const valueOf = (i: number, name: string): string | { error: string } => {
+    const arg = rest[i];
+    const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : rest[i + 1];
+    return value === undefined || value === "" ? { error: `${name} needs a value.` } : value;
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (arg === "--offline") offline = true;
-    else if (arg === "--format" || arg.startsWith("--format=")) {
-      const value = arg === "--format" ? rest[++i] : arg.slice("--format=".length);
-      if (value !== "text" && value !== "json") {
-        return { kind: "usage-error", message: value === undefined ? "--format needs a value: text or json." : `Unknown format: ${value}. Expected text or json.` };
-      }
-      format = value;
-    } else if (arg === "--") {
+    const flag = arg.startsWith("--") && arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
+    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir"].includes(flag);
+    if (takesValue) {
+      const value = valueOf(i, flag);
+      if (typeof value !== "string") return { kind: "usage-error", message: flag === "--format" ? "--format needs a value: text or json." : value.error };
+      if (!arg.includes("=")) i++;
+      if (flag === "--format") {
+        if (value !== "text" && value !== "json") return { kind: "usage-error", message: `Unknown format: ${value}. Expected text or json.` };
+        command.format = value;
+      } else if (flag === "--registry") {
+        if (!/^https?:\/\//i.test(value)) return { kind: "usage-error", message: `--registry needs an http(s) URL, not ${value}.` };
+        command.registry = value;
+      } else if (flag === "--registry-keys") command.registryKeysFile = value;
+      else if (flag === "--trusted-root") command.trustedRootFile = value;
+      else command.cacheDir = value;
+    } else if (arg === "--offline") command.offline = true;
+    else if (arg === "--mirror-of-npmjs") command.mirrorOfNpmjs = true;
+    else if (arg === "--no-cache") command.noCache = true;
+    else if (arg === "--") {
       if (i + 1 < rest.length) {
-        if (target !== undefined || i + 2 < rest.length) return { kind: "usage-error", message: "Only one DIR or LOCKFILE can be given." };
-        target = rest[i + 1];
+        if (command.target !== undefined || i + 2 < rest.length) return { kind: "usage-error", message: "Only one DIR or LOCKFILE can be given." };
+        command.target = rest[i + 1];
       }
       break;
     } else if (arg.startsWith("-") && arg !== "-") return { kind: "usage-error", message: `Unknown option: ${arg}.` };
-    else if (target !== undefined) return { kind: "usage-error", message: "Only one DIR or LOCKFILE can be given." };
-    else target = arg;
+    else if (command.target !== undefined) return { kind: "usage-error", message: "Only one DIR or LOCKFILE can be given." };
+    else command.target = arg;
   }
-  return { kind: "check", target, format, offline };
+  if (command.mirrorOfNpmjs && command.registry === undefined) {
+    return { kind: "usage-error", message: "--mirror-of-npmjs declares the --registry URL a mirror: give --registry too." };
+  }
+  return command;
 }

@@ -10,6 +10,7 @@ export function formatText(report: Report): string {
   for (const lockfile of report.lockfiles) {
     const version = lockfile.lockfileVersion === null ? "" : `, lockfileVersion ${lockfile.lockfileVersion}`;
     out.push(`${lockfile.path} (${lockfile.format}${version}): ${plural(lockfile.packages.length, "package")}`);
+    for (const notice of lockfile.notices) out.push(`  Note: ${notice.message}`);
     if (lockfile.problems.length > 0) {
       out.push(`  ${plural(lockfile.problems.length, "problem")}:`);
       for (const p of lockfile.problems) out.push(`    ${lockfile.path}:${p.line}:${p.column} ${p.severity} [${p.code}] ${p.message}`);
@@ -28,6 +29,7 @@ export function formatText(report: Report): string {
     }
   }
   const counts = PACKAGE_STATUSES.filter((s) => report.summary.byStatus[s] > 0).map((s) => `${report.summary.byStatus[s]} ${s}`);
+  out.push(`Provenance checked with the ${report.trustedRoot}.`);
   out.push(
     `Summary: ${plural(report.lockfiles.length, "lockfile")}, ${plural(report.summary.packages, "package")}` +
       `${counts.length > 0 ? ` (${counts.join(", ")})` : ""}, ${plural(report.summary.problems, "problem")}.`,

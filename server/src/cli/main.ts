@@ -1,6 +1,7 @@
 // Process entry of the CLI (bundled to dist/cli.js, started by bin/provenance-lens.js).
 import { version } from "../../../package.json";
-import { createChecker } from "../features/checkerFactory";
+import { homedir } from "node:os";
+import { engineFactory } from "../features/checkerFactory";
 import { describeError } from "../features/errors";
 import { nodeFileSystem } from "../workspace/fileSystem";
 import { parseArgs } from "./args";
@@ -11,7 +12,7 @@ process.once("SIGINT", () => controller.abort(new Error("Interrupted")));
 
 runCli(parseArgs(process.argv.slice(2)), {
   fs: nodeFileSystem,
-  createChecker,
+  createChecker: engineFactory({ env: process.env, homeDir: homedir() }),
   cwd: process.cwd(),
   version,
   stdout: (text) => process.stdout.write(text),

@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { packageKey, type ProblemSeverity, type Range, type SourceKind } from "../lockfile/index";
 import { DEFAULT_STATUS_LEVELS } from "../protocol/settings";
-import { PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
+import { PACKAGE_STATUSES, type PackageStatus, type ProvenanceStatus, type RegistryNotice, type SignatureStatus } from "../protocol/verdicts";
 import type { LockfileAnalysis } from "../workspace/analyze";
 
 /** One-based, as people and editors count. */
@@ -23,6 +23,18 @@ export interface ReportPackage {
   locations: ReportPosition[];
   status: PackageStatus;
   reasons: string[];
+  signature: { status: SignatureStatus; keyid: string | null };
+  provenance: {
+    status: ProvenanceStatus;
+    sourceRepository: string | null;
+    sourceCommit: string | null;
+    sourceRef: string | null;
+    workflow: string | null;
+    builder: string | null;
+    predicateType: string | null;
+    logIndex: string | null;
+    logUrl: string | null;
+  };
 }
 
 export interface ReportProblem extends ReportPosition {
@@ -38,10 +50,14 @@ export interface ReportLockfile {
   lockfileVersion: string | number | null;
   packages: ReportPackage[];
   problems: ReportProblem[];
+  /** Facts about whole registries (e.g. a mirror that strips signatures), each said once. */
+  notices: RegistryNotice[];
 }
 
 export interface Report {
   schemaVersion: 1;
+  /** The Sigstore trusted root provenance was verified with, and how old it is. */
+  trustedRoot: string;
   lockfiles: ReportLockfile[];
   summary: { packages: number; byStatus: Record<PackageStatus, number>; problems: number };
 }
@@ -50,7 +66,7 @@ function positionOf(range: Range): ReportPosition {
   return { line: range.start.line + 1, column: range.start.character + 1 };
 }
 
-export function buildReport(analyses: LockfileAnalysis[], cwd: string): Report {
+export function buildReport(analyses: LockfileAnalysis[], cwd: string, trustedRoot: string): Report {
   const byStatus = Object.fromEntries(PACKAGE_STATUSES.map((s) => [s, 0])) as Record<PackageStatus, number>;
   let packageCount = 0;
   let problemCount = 0;
@@ -72,6 +88,18 @@ export function buildReport(analyses: LockfileAnalysis[], cwd: string): Report {
         locations: pkg.locations.map(positionOf),
         status,
         reasons: verdict?.reasons ?? ["The verification engine returned no verdict for this package."],
+        signature: { status: verdict?.signature.status ?? "not-checked", keyid: verdict?.signature.keyid ?? null },
+        provenance: {
+          status: verdict?.provenance.status ?? "not-checked",
+          sourceRepository: verdict?.provenance.sourceRepository ?? null,
+          sourceCommit: verdict?.provenance.sourceCommit ?? null,
+          sourceRef: verdict?.provenance.sourceRef ?? null,
+          workflow: verdict?.provenance.workflow ?? null,
+          builder: verdict?.provenance.builder ?? null,
+          predicateType: verdict?.provenance.predicateType ?? null,
+          logIndex: verdict?.provenance.logIndex ?? null,
+          logUrl: verdict?.provenance.logUrl ?? null,
+        },
       };
     });
     const problems = analysis.parsed.problems.map((p): ReportProblem => ({ ...positionOf(p.range), severity: p.severity, code: p.code, message: p.message }));
@@ -83,9 +111,10 @@ export function buildReport(analyses: LockfileAnalysis[], cwd: string): Report {
       lockfileVersion: analysis.parsed.lockfileVersion ?? null,
       packages,
       problems,
+      notices: analysis.result.notices,
     };
   });
-  return { schemaVersion: 1, lockfiles, summary: { packages: packageCount, byStatus, problems: problemCount } };
+  return { schemaVersion: 1, trustedRoot, lockfiles, summary: { packages: packageCount, byStatus, problems: problemCount } };
 }
 
 /** 1 when anything is at error severity (a parse error, or a status whose level is error), else 0. */

@@ -61,6 +61,11 @@ export interface Verdict {
   registry?: string;
   /** Publish time of the version (ISO), when known. */
   publishedAt?: string;
+  /**
+   * Set when the status comes from a condition of the whole registry or run (a registry that strips signatures or
+   * does not answer, offline without a cached verdict), not from this package: shown once, not once per entry.
+   */
+  cause?: "registry" | "offline";
 }
 
 /** A fact about a whole registry, reported once instead of once per package. */

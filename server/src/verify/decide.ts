@@ -8,6 +8,8 @@ export interface PackageFacts {
   integrityMismatch?: string;
   /** Why the package could not be checked at all (registry unreachable, version unknown...). */
   blocker?: string;
+  /** The blocker is a condition of the whole registry or run, said once elsewhere. */
+  blockerCause?: "registry" | "offline";
   /** Whether the registry serves signatures in general (false: a registry that strips or never had them). */
   registryServesSignatures: boolean;
   /** Facts worth saying that do not change the status (e.g. `resolved` on another host). */
@@ -58,6 +60,14 @@ export function decideVerdict(facts: PackageFacts): Verdict {
     reasons.push(provenance.reason);
   }
   reasons.push(...facts.notes);
+  const cause =
+    status === "unverifiable"
+      ? facts.blocker !== undefined
+        ? facts.blockerCause
+        : !facts.registryServesSignatures && signature.status === "missing"
+          ? "registry"
+          : undefined
+      : undefined;
   return {
     status,
     signature,
@@ -65,6 +75,7 @@ export function decideVerdict(facts: PackageFacts): Verdict {
     reasons,
     ...(facts.registry === undefined ? {} : { registry: facts.registry }),
     ...(facts.publishedAt === undefined ? {} : { publishedAt: facts.publishedAt }),
+    ...(cause === undefined ? {} : { cause }),
   };
 }
 

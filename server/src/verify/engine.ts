@@ -198,15 +198,16 @@ export class VerificationEngine implements Checker {
   async #factsOf(pkg: LockedPackage, state: RegistryState, registry: RegistryClient, offline: boolean, signal: AbortSignal) {
     const where = redactUrl(state.url);
     const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
-    const blocked = (blocker: string) => ({ ...notChecked, blocker, notes: [], registry: where });
-    if (offline) return blocked("Offline, and no verdict for this version is cached (check once online, or use a trust bundle).");
-    if (state.unreachable !== undefined) return blocked(`${where} did not answer: ${state.unreachable}`);
+    const blocked = (blocker: string, blockerCause?: "registry" | "offline") => ({ ...notChecked, blocker, blockerCause, notes: [], registry: where });
+    if (offline) return blocked("Offline, and no verdict for this version is cached (check once online, or use a trust bundle).", "offline");
+    if (state.unreachable !== undefined) return blocked(`${where} did not answer: ${state.unreachable}`, "registry");
     if (signal.aborted) return blocked("The check was stopped (cancelled, or it reached its deadline) before this package was fetched.");
 
     const answer = await registry.packument(pkg.name, { registry: state.url, signal });
     if (!answer.ok) {
-      if (answer.error.kind === "timeout" || answer.error.kind === "network") state.unreachable ??= answer.error.message;
-      return blocked(answer.error.message);
+      const down = answer.error.kind === "timeout" || answer.error.kind === "network";
+      if (down) state.unreachable ??= answer.error.message;
+      return blocked(answer.error.message, down ? "registry" : undefined);
     }
     let version: PackumentVersion | undefined = answer.value.versions[pkg.version];
     if (version === undefined || typeof version !== "object") {
