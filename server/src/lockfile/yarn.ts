@@ -6,7 +6,7 @@ import { parseYarnBerry } from "./yarnBerry";
 import { maskConflicts } from "./yarnShared";
 
 // Berry's file always opens with a `__metadata:` mapping at the top level; classic never has one.
-const BERRY_METADATA = /^__metadata:/m;
+const BERRY_METADATA = /^\uFEFF?__metadata:/m;
 
 /** Whether a yarn.lock is Berry's YAML (Yarn 2+) rather than classic v1. */
 export function isYarnBerry(text: string): boolean {

@@ -196,7 +196,10 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
         const depMeta = meta && mapField(meta, depName);
         const optional = depMeta !== undefined && stringField(depMeta, "optional") === "true";
         if (declared !== undefined) {
-          declared.push(optional ? { name: depName, spec: range, entryId: to, optional } : { name: depName, spec: range, entryId: to });
+          const dep: ImporterDependency = { name: depName, spec: range };
+          if (to !== undefined) dep.entryId = to;
+          if (optional) dep.optional = true;
+          declared.push(dep);
         }
         if (to === undefined) {
           if (byDescriptor.ranges(depName) === undefined) {

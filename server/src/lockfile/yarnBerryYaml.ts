@@ -56,7 +56,9 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
   let pending: { map: BerryMap | undefined; record: BerryRecord | undefined; key: string; indent: number } | undefined;
   let lineNo = -1;
   const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
-  for (let start = text.charCodeAt(0) === 0xfeff ? 1 : 0; start <= text.length; ) {
+  // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  for (let start = bom; start <= text.length; ) {
     lineNo++;
     let end = text.indexOf("\n", start);
     if (end === -1) end = text.length;
@@ -132,14 +134,16 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     }
     if (indent === 0) {
       if (seenTop.has(key)) {
-        problems.push(duplicate(lineNo, 0, keyEnd, key, false));
+        const shift = lineNo === 0 ? bom : 0;
+        problems.push(duplicate(lineNo, shift, keyEnd + shift, key, false));
         // Read the repeated entry's lines into a throwaway mapping so they are not mistaken for anything else.
         if (value === undefined) pending = { map: new Map(), record: undefined, key, indent: 0 };
         stack.length = 0;
         continue;
       }
       seenTop.add(key);
-      const record: BerryRecord = { key, line: lineNo, keyStart: indent, keyEnd, value: value ?? "" };
+      const shift = lineNo === 0 ? bom : 0;
+      const record: BerryRecord = { key, line: lineNo, keyStart: indent + shift, keyEnd: keyEnd + shift, value: value ?? "" };
       records.push(record);
       stack.length = 0;
       if (value === undefined) pending = { map: undefined, record, key, indent: 0 };
@@ -195,8 +199,16 @@ export function parseBerryYamlWithLibrary(text: string, index: LineIndex, proble
   const records: BerryRecord[] = [];
   if (!isMap(doc.contents)) return records;
   const seen = new Set<string>();
-  for (const pair of doc.contents.items) {
+  const errorAt = doc.errors.map((e) => e.pos[0]);
+  const pairs = doc.contents.items;
+  for (let p = 0; p < pairs.length; p++) {
+    const pair = pairs[p];
     if (!isScalar(pair.key) || pair.key.range === undefined || pair.key.range === null) continue;
+    // An entry the library had to repair (a cut-off quote, say) holds guesses, not what Yarn wrote: leave it out.
+    const from = pair.key.range[0];
+    const nextKey = pairs[p + 1]?.key;
+    const to = isScalar(nextKey) && nextKey.range ? nextKey.range[0] : text.length + 1;
+    if (errorAt.some((at) => at >= from && at < to)) continue;
     const key = String(pair.key.value);
     const start = index.position(pair.key.range[0]);
     const end = index.position(pair.key.range[1]);

@@ -73,7 +73,9 @@ export function scanYarnClassic(text: string, lines: () => LineIndex, problems: 
     problems.push(problemOnLine(lines(), line, "error", "parse-error", message));
   };
   let lineNo = -1;
-  for (let start = text.charCodeAt(0) === 0xfeff ? 1 : 0; start <= text.length; ) {
+  // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  for (let start = bom; start <= text.length; ) {
     lineNo++;
     let end = text.indexOf("\n", start);
     if (end === -1) end = text.length;
@@ -87,7 +89,7 @@ export function scanYarnClassic(text: string, lines: () => LineIndex, problems: 
     if (indent === 0) {
       block = undefined;
       fieldIndent = -1;
-      current = readHeader(line, lineNo);
+      current = readHeader(line, lineNo, lineNo === 0 ? bom : 0);
       if (current === undefined) bad(lineNo, "Expected an entry header such as `\"name@^1.0.0\", name@^1.1.0:`.");
       else records.push(current);
       continue;
@@ -131,7 +133,7 @@ export function scanYarnClassic(text: string, lines: () => LineIndex, problems: 
   return records;
 }
 
-function readHeader(line: string, lineNo: number): ClassicRecord | undefined {
+function readHeader(line: string, lineNo: number, shift: number): ClassicRecord | undefined {
   let end = line.length;
   while (end > 0 && line.charCodeAt(end - 1) === SPACE) end--;
   if (line.charCodeAt(end - 1) !== COLON) return undefined;
@@ -145,7 +147,7 @@ function readHeader(line: string, lineNo: number): ClassicRecord | undefined {
     while (i < keyEnd && (line.charCodeAt(i) === SPACE || line.charCodeAt(i) === 44)) i++;
   }
   if (specs.length === 0) return undefined;
-  return { id: line.slice(0, keyEnd), specs, line: lineNo, keyStart: 0, keyEnd, fields: {} };
+  return { id: line.slice(0, keyEnd), specs, line: lineNo, keyStart: shift, keyEnd: keyEnd + shift, fields: {} };
 }
 
 function sourceOf(record: ClassicRecord, name: string, version: string, resolved: string | undefined): SourceKind {
@@ -163,7 +165,7 @@ function sourceOf(record: ClassicRecord, name: string, version: string, resolved
 }
 
 export function parseYarnClassic(text: string, lines: () => LineIndex, options: ParseOptions, problems: ParseProblem[]): ParsedLockfile {
-  const header = /^# yarn lockfile v(\d+)/m.exec(text.slice(0, 500));
+  const header = /^\uFEFF?# yarn lockfile v(\d+)/m.exec(text.slice(0, 500));
   const lockfileVersion = header === null ? undefined : Number(header[1]);
   if (header === null) {
     problems.push(

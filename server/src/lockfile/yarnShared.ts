@@ -142,7 +142,9 @@ export function manifestDependencies(
   const deps: ImporterDependency[] = [];
   const add = (block: Record<string, string> | undefined, dev: boolean, optional: boolean): void => {
     for (const [name, spec] of Object.entries(block ?? {})) {
-      const dep: ImporterDependency = { name, spec, entryId: resolve(name, spec) };
+      const dep: ImporterDependency = { name, spec };
+      const entryId = resolve(name, spec);
+      if (entryId !== undefined) dep.entryId = entryId;
       if (dev) dep.dev = true;
       if (optional) dep.optional = true;
       deps.push(dep);
