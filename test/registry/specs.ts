@@ -35,10 +35,12 @@ export const DEMO_PACKAGES: PackageSpec[] = [
   { name: "signed-only", versions: [{ version: "1.0.0" }, { version: "1.1.0", publishedAt: "2025-02-01T00:00:00.000Z" }] },
   { name: "tampered-pkg", versions: [{ version: "0.4.2", provenance: true }] },
   { name: "unsigned-pkg", versions: [{ version: "3.1.4" }] },
+  { name: "unknown-key-pkg", versions: [{ version: "0.9.0" }] },
 ];
 
 /** What misbehaves in the demo, so the quick start shows every kind of verdict. */
 export const DEMO_MISBEHAVIOUR: Record<string, Misbehaviour> = {
   "tampered-pkg@0.4.2": { kind: "tamper-integrity" },
   "unsigned-pkg": { kind: "strip-signatures" },
+  "unknown-key-pkg@0.9.0": { kind: "unknown-key" },
 };
