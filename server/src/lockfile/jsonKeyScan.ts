@@ -11,6 +11,9 @@
 export interface OffsetRange {
   start: number;
   end: number;
+  /** When known (a key on one line): its zero-based line and that line's start offset. */
+  line?: number;
+  lineStart?: number;
 }
 
 export interface DuplicateKey {
@@ -26,6 +29,12 @@ export interface DuplicateKey {
 export interface NpmKeyLocations {
   /** Range of each `packages` key token (with its quotes), by the key. A key written twice maps to the later one. */
   packages: Map<string, OffsetRange>;
+  /**
+   * The layout scan's answer instead of `packages` (left empty then): the `packages` keys in JSON.parse's
+   * order and their ranges at the same index. Saves the model builder a map lookup and an Object.keys of a
+   * 2,600-key object, both measurable against a bare JSON.parse.
+   */
+  packageOrder?: { keys: string[]; ranges: OffsetRange[] };
   /**
    * Range of each key of the v1 `dependencies` tree, by the node_modules path its nesting stands for
    * (`node_modules/a/node_modules/b`). Kept apart from `packages`: v2 files have both, with the same ids.

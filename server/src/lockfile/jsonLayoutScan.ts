@@ -1,11 +1,11 @@
 // The fastest way to the entry keys of a package-lock.json as npm writes it.
 //
 // Hand-written on purpose, and hot: npm writes lockfiles with JSON.stringify and one indent unit, so a key at
-// nesting depth d is exactly a line break, d indents and a quote. Finding "\n    \"" with indexOf (a native
-// substring search) visits only the ~2,600 entry keys of a 50k-line file instead of its ~70,000 strings,
-// which is what keeps parsing within 2x of a bare JSON.parse. Nothing is trusted: the keys found must equal,
-// in order, the keys JSON.parse produced, or this returns undefined and the caller runs the general scanner
-// (jsonKeyScan.ts), which handles any layout.
+// nesting depth d is a line that starts with d indents and a quote. Jumping from line to line with
+// indexOf("\n") and looking at one or two characters of each visits far less than the ~70,000 strings the
+// general scanner has to step over; that is what keeps parsing within 2x of a bare JSON.parse.
+// Nothing is trusted: the keys found must equal, in order, the keys JSON.parse produced, or this returns
+// undefined and the caller runs the general scanner (jsonKeyScan.ts), which handles any layout.
 
 import type { NpmKeyLocations, OffsetRange } from "./jsonKeyScan";
 import { decodeKey, valueRange } from "./jsonKeyScan";
@@ -21,75 +21,105 @@ function stringEnd(text: string, from: number): number {
   return j;
 }
 
-/** Keys of one object whose lines start with `marker` ("\n" + indents + '"'), between `from` and `to`. */
-function keysAt(text: string, marker: string, from: number, to: number, expected: string[]): Map<string, OffsetRange> | undefined {
-  const found = new Map<string, OffsetRange>();
-  let count = 0;
-  for (let at = text.indexOf(marker, from); at !== -1 && at < to; at = text.indexOf(marker, at + marker.length)) {
-    const start = at + marker.length - 1;
-    const end = stringEnd(text, start + 1) + 1;
-    if (end === 0) return undefined;
-    const key = decodeKey(text.slice(start + 1, end - 1));
-    // A repeated key, a key out of place or one JSON.parse did not keep: let the general scanner look.
-    if (count >= expected.length || expected[count] !== key) return undefined;
-    count++;
-    found.set(key, { start, end });
-  }
-  return count === expected.length ? found : undefined;
-}
-
-function countMarkers(text: string, marker: string, from: number, to: number): number {
-  let count = 0;
-  for (let at = text.indexOf(marker, from); at !== -1 && at < to; at = text.indexOf(marker, at + marker.length)) count++;
-  return count;
-}
-
 /**
  * Key locations of a lockfile v2/v3 in npm's own layout, checked against the parsed value; undefined when the
  * layout is any other (v1, minified, hand-edited, duplicate keys), so the general scanner decides.
  *
- * Duplicate keys: found at the top level, among `packages` keys and among each entry's own fields (the
- * levels that say what is installed). Deeper repeats (a name twice in one entry's `dependencies`) are left
- * to the general scanner only when something else sends the file there.
+ * One pass over the lines: a line's indent is its depth. Depth 1 lines are top-level keys, depth 2 lines in
+ * `packages` are entry keys (their line is recorded, so no line index is needed for them), depth 3 lines are
+ * the entries' fields, only counted. Deeper lines are skipped after one character test.
+ *
+ * Duplicate keys: caught at the top level, among `packages` keys and among each entry's own fields (the
+ * levels that say what is installed): the counts would not match what JSON.parse kept.
  */
 export function scanNpmKeysByLayout(text: string, start: number, root: Record<string, unknown>): NpmKeyLocations | undefined {
   if (text.charCodeAt(start) !== 123 /* { */) return undefined;
   const firstBreak = text.indexOf("\n", start);
   if (firstBreak === -1) return undefined;
-  let k = firstBreak + 1;
-  while (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9) k++;
-  const indent = text.slice(firstBreak + 1, k);
-  if (indent === "" || text.charCodeAt(k) !== 34) return undefined;
+  const unit = text.charCodeAt(firstBreak + 1);
+  if (unit !== 32 && unit !== 9) return undefined;
+  let width = 1;
+  while (text.charCodeAt(firstBreak + 1 + width) === unit) width++;
+  const depth2 = 2 * width;
+  const depth3 = 3 * width;
 
-  const top = keysAt(text, `\n${indent}"`, start, text.length, Object.keys(root));
-  if (top === undefined) return undefined;
-  const packagesKey = top.get("packages");
+  const topKeys = Object.keys(root);
+  let topCount = 0;
   const packages = root.packages;
-  if (packagesKey === undefined || typeof packages !== "object" || packages === null || Array.isArray(packages)) {
-    return undefined;
-  }
-  const blockEnd = text.indexOf(`\n${indent}}`, packagesKey.end);
-  if (blockEnd === -1) return undefined;
+  if (typeof packages !== "object" || packages === null || Array.isArray(packages)) return undefined;
   const entries = packages as Record<string, unknown>;
   const entryKeys = Object.keys(entries);
-  const found = keysAt(text, `\n${indent}${indent}"`, packagesKey.end, blockEnd, entryKeys);
-  if (found === undefined) return undefined;
+  let entryCount = 0;
+  let fieldLines = 0;
+  let inPackages = false;
+  let seenPackages = false;
+  const ranges: OffsetRange[] = [];
+  let lockfileVersion: OffsetRange | undefined;
 
-  // Each entry's fields are the lines one indent deeper; fewer kept than written means a repeated field.
+  const n = text.length;
+  let line = 1;
+  for (let ls = firstBreak + 1; ls < n; line++) {
+    // The indent, counted no further than one past depth 3: deeper lines (dependency maps, engines, bin...)
+    // hold nothing to record.
+    let p = ls;
+    const limit = ls + depth3;
+    while (p <= limit && text.charCodeAt(p) === unit) p++;
+    const indent = p - ls;
+    const c = text.charCodeAt(p);
+    if (inPackages) {
+      if (indent === depth3) {
+        if (c === 34) fieldLines++;
+      } else if (indent === depth2) {
+        if (c === 34) {
+          const end = stringEnd(text, p + 1) + 1;
+          if (end === 0) return undefined;
+          const key = decodeKey(text.slice(p + 1, end - 1));
+          if (entryCount >= entryKeys.length || entryKeys[entryCount] !== key) return undefined;
+          entryCount++;
+          ranges.push({ start: p, end, line, lineStart: ls });
+        }
+      } else if (indent === width) {
+        if (c !== 125 /* } */) return undefined;
+        inPackages = false;
+      } else if (indent < width) return undefined;
+    } else if (indent === width && c === 34) {
+      const end = stringEnd(text, p + 1) + 1;
+      if (end === 0) return undefined;
+      const key = decodeKey(text.slice(p + 1, end - 1));
+      if (topCount >= topKeys.length || topKeys[topCount] !== key) return undefined;
+      topCount++;
+      if (key === "packages") {
+        const next = text.indexOf("\n", end);
+        // `"packages": {` opens a block; `"packages": {}` on one line leaves nothing to find.
+        if (next !== -1 && text.slice(end, next).trimEnd().endsWith("{")) inPackages = true;
+        seenPackages = true;
+      } else if (key === "lockfileVersion") lockfileVersion = valueRange(text, end);
+      else if (seenPackages && !inPackages) {
+        // Past `packages` only top-level keys matter: jump over a block (v2's legacy `dependencies` tree is
+        // half the file) with one native search for its closing line. Line numbers are not needed any more.
+        const next = text.indexOf("\n", end);
+        const opener = next === -1 ? "" : text.slice(end, next).trimEnd();
+        const close = opener.endsWith("{") ? "}" : opener.endsWith("[") ? "]" : "";
+        if (close !== "") {
+          const closing = text.indexOf(`\n${text.slice(ls, p)}${close}`, next);
+          if (closing === -1) return undefined;
+          ls = closing + 1;
+          continue;
+        }
+      }
+    }
+    const next = text.indexOf("\n", ls);
+    if (next === -1) break;
+    ls = next + 1;
+  }
+  if (!seenPackages || inPackages || topCount !== topKeys.length || entryCount !== entryKeys.length) return undefined;
   let fields = 0;
   for (const key of entryKeys) {
     const entry = entries[key];
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
     fields += Object.keys(entry).length;
   }
-  if (countMarkers(text, `\n${indent}${indent}${indent}"`, packagesKey.end, blockEnd) !== fields) return undefined;
-
-  const versionKey = top.get("lockfileVersion");
-  return {
-    packages: found,
-    v1: new Map(),
-    lockfileVersion: versionKey === undefined ? undefined : valueRange(text, versionKey.end),
-    keyCount: -1,
-    duplicates: [],
-  };
+  // Fewer fields kept than written: a field is repeated somewhere.
+  if (fields !== fieldLines) return undefined;
+  return { packages: new Map(), packageOrder: { keys: entryKeys, ranges }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
 }

@@ -5,7 +5,7 @@
 // (jsonKeyScan.ts) for positions. Slow path, for broken text: jsonc-parser (jsonFallback.ts), which also
 // locates syntax errors and keeps whatever is readable.
 
-import type { ParsedLockfile, ParseProblem } from "./model";
+import type { ParsedLockfile, ParseProblem, Range } from "./model";
 import type { ParseOptions } from "./index";
 import { LineIndex, lineRange } from "./lineIndex";
 import { findConflictMarkers } from "./textChecks";
@@ -63,7 +63,8 @@ export function oursSide(text: string): string {
 
 // '<' and '>' are rare in lockfiles, so these searches are quick; "\n<<<<<<<" would stop at every line break.
 function mayHaveConflict(text: string): boolean {
-  return text.includes("<<<<<<<") || text.includes(">>>>>>>");
+  for (let at = text.indexOf("<"); at !== -1; at = text.indexOf("<", at + 1)) if (text.startsWith("<<<<<<<", at)) return true;
+  return false;
 }
 
 /** Fast path: values from JSON.parse, positions from a scanner. Undefined when the library must do it. */
@@ -92,7 +93,11 @@ function parseFast(body: string, start: number): { root: unknown; locations: Npm
 function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): ParsedLockfile {
   let index: LineIndex | undefined;
   const lines = (): LineIndex => (index ??= new LineIndex(text));
-  const toRange = ({ start, end }: OffsetRange) => lines().range(start, end);
+  // Entry keys found by the layout scan know their line: no line index is built for a healthy file.
+  const toRange = ({ start, end, line, lineStart }: OffsetRange): Range =>
+    line !== undefined && lineStart !== undefined
+      ? { start: { line, character: start - lineStart }, end: { line, character: end - lineStart } }
+      : lines().range(start, end);
   const problems: ParseProblem[] = [];
   const located = (p: OffsetProblem): ParseProblem => ({ range: toRange(p), severity: p.severity, code: p.code, message: p.message });
 
@@ -115,7 +120,13 @@ function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): Pa
       message: "Lines end with CRLF (first here). Read as usual; npm keeps a file's line endings, so this is a note, not an error.",
     });
   }
-  if (mayHaveConflict(text)) {
+
+  let root: unknown;
+  let locations: NpmKeyLocations;
+  let damaged: ReadonlySet<string> = new Set();
+  let fast = libraryOnly ? undefined : parseFast(body, start);
+  // Text JSON.parse accepts cannot hold a conflict marker line, so markers are only looked for after a failure.
+  if (fast === undefined && mayHaveConflict(text)) {
     const markers = findConflictMarkers(lines());
     if (markers.length > 0) {
       problems.push(...markers);
@@ -126,13 +137,9 @@ function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): Pa
         message: "Until the conflict is resolved, the entries shown are those of the current side (between <<<<<<< and =======).",
       });
       body = oursSide(body);
+      if (!libraryOnly) fast = parseFast(body, start);
     }
   }
-
-  let root: unknown;
-  let locations: NpmKeyLocations;
-  let damaged: ReadonlySet<string> = new Set();
-  const fast = libraryOnly ? undefined : parseFast(body, start);
   if (fast !== undefined) {
     root = fast.root;
     locations = fast.locations;

@@ -12,6 +12,20 @@ const SEMVER_START = /^v?\d+\.\d+\.\d+/;
  * `@scope%2fname`). Anything else served over http(s) is a plain tarball: no registry signature covers it.
  */
 export function isRegistryTarballUrl(url: string, name: string): boolean {
+  // Runs once per entry: the usual `.../<name>/-/<basename>-<version>.tgz` is checked without building strings.
+  const dash = url.lastIndexOf("/-/");
+  if (dash > name.length && url.endsWith(".tgz") && url.charCodeAt(dash - name.length - 1) === 47 && url.startsWith(name, dash - name.length)) {
+    const slash = name.indexOf("/");
+    const basenameStart = dash + 3;
+    const basenameLength = slash === -1 ? name.length : name.length - slash - 1;
+    if (
+      url.startsWith(slash === -1 ? name : name.slice(slash + 1), basenameStart) &&
+      url.charCodeAt(basenameStart + basenameLength) === 45 /* - */ &&
+      url.indexOf("/", basenameStart) === -1
+    ) {
+      return true;
+    }
+  }
   let path = url;
   const query = path.indexOf("?");
   if (query !== -1) path = path.slice(0, query);
