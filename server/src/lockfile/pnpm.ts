@@ -1,7 +1,6 @@
 // pnpm-lock.yaml (lockfileVersion 5.x, 6.x, 9.x) -> the shared lockfile model.
 // Key and reference forms: https://github.com/pnpm/spec/blob/master/lockfile/ (5.2, 6.0, 9.0).
 import type { ParseOptions } from "./index";
-import type { LineIndex } from "./lineIndex";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
 import { joinPosix, markDevByReachability, prepareLockText, problem } from "./pnpmBunShared";
 import { readPnpmYaml, type YamlDocument, type YamlMap } from "./pnpmYaml";
@@ -15,39 +14,42 @@ export function parsePnpmLockfile(text: string, options: ParseOptions): ParsedLo
 /** `reader: "library"` forces the `yaml` library (the reference the scanner is tested against). */
 export function parsePnpmLockfileWith(text: string, options: ParseOptions, reader: "scanner" | "library"): ParsedLockfile {
   const prepared = prepareLockText(text, "pnpm");
-  const { index } = prepared;
+  const index = prepared.index;
   const read = readPnpmYaml(prepared.text, prepared.start, index, reader);
   const problems: ParseProblem[] = [...prepared.problems, ...read.problems];
   const doc = pickDocument(read.docs);
   const result: ParsedLockfile = { format: "pnpm", lockfileVersion: undefined, entries: [], importers: [], problems };
   if (doc === undefined) {
-    problems.push(problem(index.range(0, 0), "error", "parse-error", "No lockfile content found: pnpm-lock.yaml is empty or is not a YAML map. Re-run pnpm install."));
+    problems.push(problem(NOWHERE, "error", "parse-error", "No lockfile content found: pnpm-lock.yaml is empty or is not a YAML map. Re-run pnpm install."));
     return result;
   }
   const root = doc.value as YamlMap;
   const version = root.lockfileVersion;
   result.lockfileVersion = typeof version === "number" || typeof version === "string" ? version : undefined;
-  const major = majorOf(root, problems, index, doc);
-  new PnpmReader(root, doc, major, index, options, result).read();
+  const major = majorOf(root, problems, doc);
+  new PnpmReader(root, doc, major, options, result).read();
   return result;
 }
 
 /** Newer pnpm may write a first document (config dependencies); the lockfile proper has importers/packages. */
 function pickDocument(docs: YamlDocument[]): YamlDocument | undefined {
   const maps = docs.filter((d) => isMap(d.value));
-  return maps.find((d) => "importers" in (d.value as YamlMap) || "packages" in (d.value as YamlMap)) ?? maps[maps.length - 1];
+  // pnpm 10 writes the config-dependencies document first, so the last lockfile-shaped document wins.
+  const lockfiles = maps.filter((d) => "importers" in (d.value as YamlMap) || "packages" in (d.value as YamlMap));
+  return lockfiles[lockfiles.length - 1] ?? maps[maps.length - 1];
 }
 
-function majorOf(root: YamlMap, problems: ParseProblem[], index: LineIndex, doc: YamlDocument): Major {
+const NOWHERE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+function majorOf(root: YamlMap, problems: ParseProblem[], doc: YamlDocument): Major {
   const raw = root.lockfileVersion;
   const text = raw === undefined || raw === null ? "" : String(raw);
   const major = parseInt(text, 10);
   if (major === 5 || major === 6 || major === 9) return major;
   // Unknown or missing: read it by its shape, and say so.
   const guess: Major = isMap(root.snapshots) ? 9 : packageKeys(root).some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : packageKeys(root).some((k) => k.startsWith("/")) ? 5 : 9;
-  const at = doc.spans.get("lockfileVersion") ?? [0, 0];
   problems.push(
-    problem(index.range(at[0], at[1]), "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
+    problem(doc.spans.get("lockfileVersion") ?? NOWHERE, "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
   );
   return guess;
 }
@@ -104,7 +106,6 @@ class PnpmReader {
     private readonly root: YamlMap,
     private readonly doc: YamlDocument,
     private readonly major: Major,
-    private readonly index: LineIndex,
     private readonly options: ParseOptions,
     private readonly result: ParsedLockfile,
   ) {
@@ -127,7 +128,8 @@ class PnpmReader {
         const entry = this.entry(key, split, isMap(packages[base]) ? packages[base] : {}, snapshot, this.span("snapshots", key));
         // The range is the packages key when there is one: that line holds the integrity being verified,
         // and peer variants of one package then share one location instead of scattering diagnostics.
-        if (this.doc.spans.has(`packages\n${base}`)) entry.range = this.span("packages", base);
+        const packageRange = this.doc.spans.get(`packages\n${base}`);
+        if (packageRange !== undefined) entry.range = packageRange;
         depsOf.push([entry, snapshot]);
       }
     }
@@ -158,8 +160,7 @@ class PnpmReader {
   }
 
   private span(section: string, key: string): Range {
-    const at = this.doc.spans.get(`${section}\n${key}`) ?? [0, 0];
-    return this.index.range(at[0], at[1]);
+    return this.doc.spans.get(`${section}\n${key}`) ?? NOWHERE;
   }
 
   private entry(
@@ -226,7 +227,7 @@ class PnpmReader {
           const ref = isMap(value) ? str(value.version) ?? "" : str(value) ?? "";
           const spec = isMap(value) ? str(value.specifier) ?? ref : str(specifiers[name]) ?? ref;
           const keySpan = this.doc.spans.get(isMap(this.root.importers) ? `importers\n${path}\n${group}\n${name}` : `${group}\n${name}`);
-          const at = keySpan ? this.index.range(keySpan[0], keySpan[1]) : this.span("importers", path);
+          const at = keySpan ?? this.span("importers", path);
           const dep: ImporterDependency = { name, spec };
           const entryId = this.resolve(name, ref, path, at, at);
           if (entryId !== undefined) dep.entryId = entryId;

@@ -13,7 +13,8 @@ export interface PreparedText {
   text: string;
   /** Where content starts (1 after a byte-order mark). */
   start: number;
-  index: LineIndex;
+  /** Built on first use: the scanners count lines themselves, so most parses never need it. */
+  index: () => LineIndex;
   problems: ParseProblem[];
 }
 
@@ -22,9 +23,13 @@ export interface PreparedText {
  * returned text keeps every offset of the original, so ranges computed on it are ranges in the original.
  */
 export function prepareLockText(text: string, tool: string): PreparedText {
-  const index = new LineIndex(text);
+  let built: LineIndex | undefined;
+  const lazyIndex = (): LineIndex => (built ??= new LineIndex(text));
   const problems: ParseProblem[] = [];
   let start = 0;
+  let index = undefined as unknown as LineIndex;
+  const needsIndex = text.charCodeAt(0) === 0xfeff || text.indexOf("\r\n") !== -1 || mayHaveConflict(text) || (text.length > 0 && text.charCodeAt(text.length - 1) !== 10);
+  if (needsIndex) index = lazyIndex();
   if (text.charCodeAt(0) === 0xfeff) {
     start = 1;
     problems.push(
@@ -37,14 +42,19 @@ export function prepareLockText(text: string, tool: string): PreparedText {
       problem(lineRange(index, index.position(crlf).line), "information", "crlf-line-endings", `The file has CRLF line endings; ${tool} writes LF (a git autocrlf setting may have converted it). It was read anyway.`),
     );
   }
-  const conflicts = findConflictMarkers(index);
+  const conflicts = needsIndex && mayHaveConflict(text) ? findConflictMarkers(index) : [];
   problems.push(...conflicts);
   if (text.length > start && text.charCodeAt(text.length - 1) !== 10) {
     problems.push(
       problem(lineRange(index, index.lineCount - 1), "warning", "truncated", `The file does not end with a newline, which ${tool} always writes: it may be truncated. Entries after this point are missing.`),
     );
   }
-  return { text: conflicts.length === 0 ? text : keepOurSide(text), start, index, problems };
+  return { text: conflicts.length === 0 ? text : keepOurSide(text), start, index: lazyIndex, problems };
+}
+
+/** Cheap pre-check (memchr-speed indexOf) before the line-anchored regex of findConflictMarkers. */
+function mayHaveConflict(text: string): boolean {
+  return text.indexOf("<<<<<<<") !== -1 || text.indexOf("=======") !== -1 || text.indexOf(">>>>>>>") !== -1;
 }
 
 /**

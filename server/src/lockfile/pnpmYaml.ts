@@ -7,15 +7,15 @@
 // `yaml` library reads the file instead, so correctness never depends on the subset holding.
 import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from "yaml";
 import type { LineIndex } from "./lineIndex";
-import type { ParseProblem } from "./model";
+import type { ParseProblem, Range } from "./model";
 import { problem } from "./pnpmBunShared";
 
 export type YamlMap = { [key: string]: unknown };
 
 export interface YamlDocument {
   value: unknown;
-  /** Key offsets [start, end) by path joined with "\n": every second-level key, and importers' dependency names. */
-  spans: Map<string, [number, number]>;
+  /** Key ranges by path joined with "\n": top-level and second-level keys, and importers' dependency names. */
+  spans: Map<string, Range>;
 }
 
 export interface YamlRead {
@@ -27,7 +27,7 @@ export interface YamlRead {
 
 /** Whether the key at this path gets its span recorded (depth = number of keys above it). */
 function wantsSpan(depth: number, top: string): boolean {
-  return depth === 1 || (depth === 3 && top === "importers");
+  return depth <= 1 || (depth === 3 && top === "importers");
 }
 
 class Unexpected extends Error {
@@ -36,7 +36,7 @@ class Unexpected extends Error {
   }
 }
 
-export function readPnpmYaml(text: string, start: number, index: LineIndex, reader: "scanner" | "library"): YamlRead {
+export function readPnpmYaml(text: string, start: number, index: () => LineIndex, reader: "scanner" | "library"): YamlRead {
   if (reader === "scanner") {
     try {
       const scanned = scanYaml(text, start, index);
@@ -46,7 +46,7 @@ export function readPnpmYaml(text: string, start: number, index: LineIndex, read
       if (!(error instanceof Unexpected)) throw error;
     }
   }
-  return { ...readWithLibrary(text, start, index), reader: "library" };
+  return { ...readWithLibrary(text, index), reader: "library" };
 }
 
 interface Frame {
@@ -57,7 +57,7 @@ interface Frame {
   path: string[];
 }
 
-function scanYaml(text: string, start: number, index: LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
+function scanYaml(text: string, start: number, index: () => LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
   const docs: YamlDocument[] = [];
   const problems: ParseProblem[] = [];
   let doc: YamlDocument | undefined;
@@ -66,7 +66,10 @@ function scanYaml(text: string, start: number, index: LineIndex): { docs: YamlDo
   let pending: { frame: Frame; key: string; indent: number } | undefined;
   const length = text.length;
   let pos = start;
+  // Lines are counted here, so ranges need no offset-to-line search.
+  let line = -1;
   while (pos < length) {
+    line++;
     let eol = text.indexOf("\n", pos);
     if (eol === -1) eol = length;
     let end = eol;
@@ -150,11 +153,14 @@ function scanYaml(text: string, start: number, index: LineIndex): { docs: YamlDo
     const map = top.map;
     if (map[key] !== undefined) {
       problems.push(
-        problem(index.range(i, keyEnd), "error", "duplicate-key", `Duplicate key "${key}": only the last one counts. The lockfile was probably merged by hand; re-run pnpm install.`),
+        problem(index().range(i, keyEnd), "error", "duplicate-key", `Duplicate key "${key}": only the last one counts. The lockfile was probably merged by hand; re-run pnpm install.`),
       );
     }
     const depth = top.path.length;
-    if (wantsSpan(depth, depth === 0 ? key : top.path[0])) doc.spans.set(depth === 0 ? key : `${top.path.join("\n")}\n${key}`, [i, keyEnd]);
+    if (wantsSpan(depth, depth === 0 ? key : top.path[0])) {
+      const range = { start: { line, character: indent }, end: { line, character: keyEnd - lineStart } };
+      doc.spans.set(depth === 0 ? key : `${top.path.join("\n")}\n${key}`, range);
+    }
     if (j === end || text.charCodeAt(j) === 35) {
       map[key] = null;
       pending = { frame: top, key, indent };
@@ -334,9 +340,10 @@ class FlowReader {
 }
 
 /** The reference reader: the `yaml` library, which also explains what is wrong with broken files. */
-function readWithLibrary(text: string, start: number, index: LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
-  // The BOM (if any) is replaced by a space so that every offset stays the original's.
-  const source = start === 0 ? text : " " + text.slice(start);
+function readWithLibrary(text: string, lazyIndex: () => LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
+  // YAML allows a leading BOM, so the text goes in unchanged and every offset stays the original's.
+  const source = text;
+  const index = lazyIndex();
   const problems: ParseProblem[] = [];
   const docs: YamlDocument[] = [];
   for (const document of parseAllDocuments(source, { uniqueKeys: true, prettyErrors: false })) {
@@ -345,7 +352,7 @@ function readWithLibrary(text: string, start: number, index: LineIndex): { docs:
       const [from, to] = error.pos;
       problems.push(problem(index.range(from, Math.max(from, to)), "error", code, `pnpm-lock.yaml is not valid YAML here: ${error.message.split("\n")[0]}`));
     }
-    docs.push({ value: documentValue(document, problems, index), spans: librarySpans(document) });
+    docs.push({ value: documentValue(document, problems, index), spans: librarySpans(document, index) });
   }
   return { docs, problems };
 }
@@ -360,15 +367,15 @@ function documentValue(document: Document, problems: ParseProblem[], index: Line
   }
 }
 
-function librarySpans(document: Document): Map<string, [number, number]> {
-  const spans = new Map<string, [number, number]>();
+function librarySpans(document: Document, index: LineIndex): Map<string, Range> {
+  const spans = new Map<string, Range>();
   const walk = (map: YAMLMap, path: string[]): void => {
     for (const pair of map.items) {
       if (!isScalar(pair.key) || pair.key.range == null) continue;
       const key = String(pair.key.value);
       const depth = path.length;
       if (wantsSpan(depth, depth === 0 ? key : path[0])) {
-        spans.set(depth === 0 ? key : `${path.join("\n")}\n${key}`, [pair.key.range[0], pair.key.range[1]]);
+        spans.set(depth === 0 ? key : `${path.join("\n")}\n${key}`, index.range(pair.key.range[0], pair.key.range[1]));
       }
       if (isMap(pair.value) && (depth === 0 || (depth < 3 && path[0] === "importers"))) walk(pair.value, [...path, key]);
     }
