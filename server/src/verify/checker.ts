@@ -12,6 +12,8 @@ export interface CheckRequest {
   offline: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Ignore every cached verdict (the results are still cached). */
+  fresh?: boolean;
 }
 
 export interface CheckResult {

@@ -14,7 +14,7 @@ import type { VerdictCache, VerdictKey } from "../registry/cache";
 import { HttpClient, type HttpClientOptions } from "../registry/http";
 import { loadNpmConfig, type NpmConfig } from "../registry/npmConfig";
 import { redactUrl } from "../registry/redact";
-import { RegistryClient, type PackumentVersion } from "../registry/registryClient";
+import { RegistryClient, type AttestationsDocument, type CallOptions, type KeysDocument, type Packument, type PackumentVersion, type RegistryResult } from "../registry/registryClient";
 import type { Checker, CheckRequest, CheckResult } from "./checker";
 import { staticVerdict } from "./checker";
 import { decideVerdict } from "./decide";
@@ -23,6 +23,16 @@ import { verifyAttestations } from "./provenance";
 import { compareIntegrity } from "./integrity";
 import { verifyRegistrySignature } from "./signatures";
 import { describeTrustedRoot, prepareTrust, shippedTrustedRoot, type LoadedTrustedRoot, type PreparedTrust } from "./trustedRoot";
+
+/**
+ * Where the signed facts come from: the registry over HTTP (RegistryClient), or a trust bundle read from a file
+ * for air-gapped checks. Either way everything is verified the same way: a source is never trusted.
+ */
+export interface EvidenceSource {
+  packument(name: string, options: CallOptions & { registry: string; full?: boolean }): Promise<RegistryResult<Packument>>;
+  keys(registry: string, options?: CallOptions): Promise<RegistryResult<KeysDocument>>;
+  attestations(url: string, options: CallOptions & { registry: string }): Promise<RegistryResult<AttestationsDocument>>;
+}
 
 export interface EngineOptions {
   env: Record<string, string | undefined>;
@@ -45,6 +55,13 @@ export interface EngineOptions {
   checkDeadlineMs?: number;
   /** Packages being checked at once. Default 32. */
   concurrency?: number;
+  /**
+   * A fixed source of evidence used instead of the network, also when checking offline (a trust bundle). When
+   * absent, each check fetches from the configured registries.
+   */
+  evidence?: EvidenceSource;
+  /** Sees every piece of evidence fetched from the network (to write a trust bundle). */
+  record?: (evidence: EvidenceSource) => EvidenceSource;
 }
 
 /** What one check cost, for benchmarks and the output channel. */
@@ -69,8 +86,15 @@ interface RegistryState {
   ready: () => Promise<void>;
 }
 
+/** How long a verdict is re-used within one process (the editor re-checks on every edit). */
+const SESSION_TTL_MS = 15 * 60_000;
+/** A verdict that could not be decided (registry down, cancelled) is retried sooner. */
+const SESSION_TTL_UNDECIDED_MS = 30_000;
+const SESSION_MAX = 50_000;
+
 export class VerificationEngine implements Checker {
   readonly trustedRoot: LoadedTrustedRoot;
+  readonly #session = new Map<string, { verdict: Verdict; until: number }>();
   lastStats: CheckStats = { packages: 0, fromCache: 0, requests: 0 };
   readonly #clients = new Map<string, HttpClient>();
   readonly #mirrors: Set<string>;
@@ -95,14 +119,16 @@ export class VerificationEngine implements Checker {
     });
     const http = this.#clientFor(config);
     const attemptsBefore = http.stats.attempts;
-    const registry = new RegistryClient(http);
+    const network: EvidenceSource = new RegistryClient(http);
+    const registry = this.options.evidence ?? (this.options.record?.(network) ?? network);
+    const offline = request.offline && this.options.evidence === undefined;
     const deadline = AbortSignal.timeout(this.options.checkDeadlineMs ?? 30_000);
     const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline]);
     const registries = new Map<string, RegistryState>();
     const stateOf = (url: string): RegistryState => {
       let state = registries.get(url);
       if (state === undefined) {
-        state = this.#registryState(url, registry, request.offline, signal);
+        state = this.#registryState(url, registry, offline, signal);
         registries.set(url, state);
       }
       return state;
@@ -125,7 +151,14 @@ export class VerificationEngine implements Checker {
           continue;
         }
         const state = stateOf(normaliseRegistry(config.registryFor(pkg.name)));
-        const cached = this.options.cache?.get(cacheKeyOf(pkg, state));
+        const remembered = request.fresh === true ? undefined : this.#session.get(sessionKeyOf(pkg, state));
+        if (remembered !== undefined && remembered.until > Date.now()) {
+          verdicts.set(packageKey(pkg), remembered.verdict);
+          fromCache++;
+          finish();
+          continue;
+        }
+        const cached = request.fresh === true ? undefined : this.options.cache?.get(cacheKeyOf(pkg, state));
         if (cached !== undefined) {
           verdicts.set(packageKey(pkg), cached);
           fromCache++;
@@ -133,7 +166,7 @@ export class VerificationEngine implements Checker {
           continue;
         }
         await state.ready();
-        const facts = await this.#factsOf(pkg, state, registry, request.offline, signal);
+        const facts = await this.#factsOf(pkg, state, registry, offline, signal);
         pending.push({ pkg, state, facts });
         finish();
       }
@@ -147,6 +180,8 @@ export class VerificationEngine implements Checker {
     for (const { pkg, state, facts } of pending) {
       const verdict = decideVerdict({ ...facts, registryServesSignatures: state.sawSignatures });
       verdicts.set(packageKey(pkg), verdict);
+      // Offline and cancelled results say nothing about the package: never re-used.
+      if (!offline && !(signal.aborted && facts.blocker !== undefined)) this.#remember(sessionKeyOf(pkg, state), verdict, facts.blocker === undefined);
       if (verdict.status === "verified" || verdict.status === "signed") {
         this.options.cache?.set(cacheKeyOf(pkg, state), verdict);
       }
@@ -159,8 +194,19 @@ export class VerificationEngine implements Checker {
     return { verdicts: ordered, notices };
   }
 
+  #remember(key: string, verdict: Verdict, decided: boolean): void {
+    this.#session.delete(key);
+    this.#session.set(key, { verdict, until: Date.now() + (decided ? SESSION_TTL_MS : SESSION_TTL_UNDECIDED_MS) });
+    if (this.#session.size > SESSION_MAX) this.#session.delete(this.#session.keys().next().value as string);
+  }
+
+  /** Forgets the verdicts re-used within this process (the persistent cache is the VerdictCache's). */
+  forgetSession(): void {
+    this.#session.clear();
+  }
+
   /** Cheap and synchronous: a warm check needs no more than this to look verdicts up in the cache. */
-  #registryState(url: string, registry: RegistryClient, offline: boolean, signal: AbortSignal): RegistryState {
+  #registryState(url: string, registry: EvidenceSource, offline: boolean, signal: AbortSignal): RegistryState {
     const npmjsKeys = isNpmjsRegistry(url) || this.#mirrors.has(url);
     if (npmjsKeys) {
       // Pinned keys only: a mirror, proxy or impostor cannot hand in keys of its own for npmjs packages.
@@ -182,7 +228,7 @@ export class VerificationEngine implements Checker {
     return state;
   }
 
-  async #loadKeys(state: RegistryState, registry: RegistryClient, signal: AbortSignal): Promise<void> {
+  async #loadKeys(state: RegistryState, registry: EvidenceSource, signal: AbortSignal): Promise<void> {
     const answer = await registry.keys(state.url, { signal });
     if (!answer.ok) {
       state.keysProblem = answer.error.message;
@@ -195,7 +241,7 @@ export class VerificationEngine implements Checker {
     state.trust = prepareTrust(this.trustedRoot, parsed.keys);
   }
 
-  async #factsOf(pkg: LockedPackage, state: RegistryState, registry: RegistryClient, offline: boolean, signal: AbortSignal) {
+  async #factsOf(pkg: LockedPackage, state: RegistryState, registry: EvidenceSource, offline: boolean, signal: AbortSignal) {
     const where = redactUrl(state.url);
     const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
     const blocked = (blocker: string, blockerCause?: "registry" | "offline") => ({ ...notChecked, blocker, blockerCause, notes: [], registry: where });
@@ -262,6 +308,10 @@ export class VerificationEngine implements Checker {
     }
     return client;
   }
+}
+
+function sessionKeyOf(pkg: LockedPackage, state: RegistryState): string {
+  return `${state.trustMaterialId}\u0000${pkg.name}\u0000${pkg.version}\u0000${pkg.integrity ?? ""}`;
 }
 
 function cacheKeyOf(pkg: LockedPackage, state: RegistryState): VerdictKey {

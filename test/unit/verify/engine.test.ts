@@ -215,3 +215,36 @@ describe("registries that strip, hang or need a token", () => {
     });
   });
 });
+
+describe("re-checks within one process", () => {
+  test("a re-check re-uses every verdict (signed, unsigned, invalid too) with no request; fresh asks again", async () => {
+    const specs: PackageSpec[] = [
+      { name: "kept-signed", versions: [{ version: "1.0.0" }] },
+      { name: "kept-unsigned", versions: [{ version: "1.0.0" }] },
+      { name: "kept-tampered", versions: [{ version: "1.0.0" }] },
+    ];
+    const registry = await startTestRegistry({
+      packages: specs,
+      misbehaviour: { "kept-unsigned": { kind: "strip-signatures" }, "kept-tampered@1.0.0": { kind: "tamper-integrity" } },
+    });
+    try {
+      const root = trustedRootFromJSON(JSON.stringify(registry.trustedRoot), "file");
+      assert.ok(root.ok);
+      const engine = new VerificationEngine({ ...isolatedConfig(), trusted: true, registry: registry.url, trustedRoot: root.root });
+      const packages = specs.map(lockedPackage);
+      const lockfilePath = projectDir();
+      const first = await check(engine, packages, lockfilePath);
+      const seen = registry.requests.length;
+      const offline = await engine.check({ lockfilePath, parsed: { format: "npm", lockfileVersion: 3, entries: [], importers: [], problems: [] }, packages, offline: true });
+      assert.deepEqual([...offline.verdicts.values()].map((v) => v.status), ["signed", "unsigned", "invalid"], "offline re-uses what this process verified");
+      const second = await check(engine, packages, lockfilePath);
+      assert.equal(registry.requests.length, seen);
+      assert.deepEqual([...second.verdicts], [...first.verdicts]);
+      assert.equal(engine.lastStats.fromCache, 3);
+      await engine.check({ lockfilePath, parsed: { format: "npm", lockfileVersion: 3, entries: [], importers: [], problems: [] }, packages, offline: false, fresh: true });
+      assert.ok(registry.requests.length > seen, "fresh goes to the registry again");
+    } finally {
+      await registry.stop();
+    }
+  });
+});
