@@ -1,0 +1,143 @@
+// Parse benchmark: every lockfile of the shared corpus through the product's dispatcher, timed side by side
+// with a baseline in the same run. Prints a markdown table; never asserts (timing depends on the machine).
+//
+//   npm run bench:parse          (builds, then runs out/bench/parse.js)
+//   node --import tsx bench/parse.ts
+//   PROVENANCE_LENS_SHARED=/path/to/shared BENCH_RUNS=25 node --import tsx bench/parse.ts
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { parseLockfile } from "../server/src/lockfile/index";
+
+const WARMUP_RUNS = 5;
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+interface Baseline {
+  name: string;
+  run: () => unknown;
+  /** Largest acceptable parse/baseline ratio; undefined when the ratio is only for information. */
+  target?: number;
+  note?: string;
+}
+
+function repoRoot(from: string): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return from;
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The lockfile name a corpus file stands for (the corpus prefixes names with their origin). */
+function lockfileName(file: string): string | undefined {
+  return ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock"].find((name) => file.endsWith(name));
+}
+
+/** bun.lock is JSONC with trailing commas; JSON.parse needs them gone. Skips string contents. */
+function withoutTrailingCommas(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === ",") {
+      let j = i + 1;
+      while (j < text.length && /\s/.test(text[j])) j++;
+      if (text[j] === "}" || text[j] === "]") {
+        out += text.slice(from, i);
+        from = i + 1;
+      }
+    }
+  }
+  return out + text.slice(from);
+}
+
+function baselineFor(name: string, text: string): Baseline {
+  if (name === "package-lock.json" || name === "npm-shrinkwrap.json") {
+    return { name: "JSON.parse", run: () => JSON.parse(text), target: 2 };
+  }
+  if (name === "bun.lock") {
+    const json = withoutTrailingCommas(text);
+    return { name: "JSON.parse (trailing commas removed beforehand)", run: () => JSON.parse(json), target: 2 };
+  }
+  if (name === "pnpm-lock.yaml" || (name === "yarn.lock" && !text.includes("# yarn lockfile v1"))) {
+    return { name: "js-yaml load", run: () => yaml.load(text), target: 0.25 };
+  }
+  // Yarn classic is not YAML. @yarnpkg/lockfile is not a dependency here, so the ratio to JSON.parse of a JSON
+  // rendering of the parsed entries is printed for information only.
+  const rendering = JSON.stringify(parseLockfile(name, text).entries);
+  return {
+    name: "JSON.parse of a JSON rendering",
+    run: () => JSON.parse(rendering),
+    note: `@yarnpkg/lockfile not installed; information only (${rendering.length.toLocaleString("en")} bytes of JSON)`,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function time(run: () => unknown): number {
+  const start = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function main(): void {
+  const shared = process.env.PROVENANCE_LENS_SHARED ?? path.resolve(repoRoot(__dirname), "../shared");
+  const corpus = path.join(shared, "corpus/lockfiles");
+  if (!fs.existsSync(corpus)) {
+    console.log(`No corpus at ${corpus}: nothing to measure. Set PROVENANCE_LENS_SHARED to the shared folder.`);
+    return;
+  }
+  const [load1] = os.loadavg();
+  console.log(`# Parse benchmark\n`);
+  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${load1.toFixed(2)} at start; ${WARMUP_RUNS} warm-up + ${RUNS} timed runs, parse and baseline interleaved (alternating which goes first).\n`);
+  console.log("| File | Lines | Entries | Baseline | Baseline median ms | Parse median ms | Ratio | Target | Result |");
+  console.log("|---|---:|---:|---|---:|---:|---:|---:|---|");
+  const notes: string[] = [];
+  for (const file of fs.readdirSync(corpus).sort()) {
+    const name = lockfileName(file);
+    if (name === undefined) continue;
+    const text = fs.readFileSync(path.join(corpus, file), "utf8");
+    const baseline = baselineFor(name, text);
+    const parse = (): unknown => parseLockfile(name, text);
+    let entries = 0;
+    for (let i = 0; i < WARMUP_RUNS; i++) {
+      baseline.run();
+      entries = parseLockfile(name, text).entries.length;
+    }
+    const parseTimes: number[] = [];
+    const baseTimes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      if (i % 2 === 0) {
+        baseTimes.push(time(baseline.run));
+        parseTimes.push(time(parse));
+      } else {
+        parseTimes.push(time(parse));
+        baseTimes.push(time(baseline.run));
+      }
+    }
+    const base = median(baseTimes);
+    const parsed = median(parseTimes);
+    const ratio = parsed / base;
+    const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+    const result = baseline.target === undefined ? "info" : ratio <= baseline.target ? "PASS" : "FAIL";
+    const stub = entries === 0 ? " (parser returns no entries: still a stub?)" : "";
+    console.log(
+      `| ${file} | ${lines.toLocaleString("en")} | ${entries.toLocaleString("en")}${stub} | ${baseline.name} | ${base.toFixed(2)} | ${parsed.toFixed(2)} | ${ratio.toFixed(2)} | ${baseline.target === undefined ? "-" : `<= ${baseline.target}`} | ${result} |`,
+    );
+    if (baseline.note !== undefined) notes.push(`- ${file}: ${baseline.note}`);
+  }
+  if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
+  console.log(`\nLoad average at end ${os.loadavg()[0].toFixed(2)}. Ratios on a busy machine are noisy; rerun before drawing conclusions.`);
+}
+
+main();
