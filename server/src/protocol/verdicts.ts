@@ -66,6 +66,56 @@ export interface Verdict {
    * does not answer, offline without a cached verdict), not from this package: shown once, not once per entry.
    */
   cause?: "registry" | "offline";
+  /** How the locked version compares with earlier versions of its major line (issue #6). Absent: not looked at. */
+  history?: VerdictHistory;
+}
+
+/** Who built a version, as its verified provenance says. */
+export interface BuildIdentity {
+  version: string;
+  /** Normalised source repository, e.g. https://github.com/org/repo */
+  repository?: string;
+  /** Workflow path, e.g. .github/workflows/release.yml */
+  workflow?: string;
+  builder?: string;
+}
+
+export type DriftKind = "repository" | "workflow" | "metadata-repository";
+
+/** The verified build identity differs from the previous verified version's, or from the package's own metadata. */
+export interface BuildIdentityDrift {
+  kinds: DriftKind[];
+  current: BuildIdentity;
+  /** The highest earlier version of the major line whose provenance verified. */
+  previous?: BuildIdentity;
+  /** The `repository` field of the locked version's metadata, when it differs from the provenance's. */
+  metadataRepository?: string;
+  message: string;
+}
+
+export interface VerdictHistory {
+  /** First version of the unbroken run of versions with provenance that ends at the locked one. */
+  provenanceSince?: string;
+  /** On a downgrade: the last earlier version of the same major line that had provenance. */
+  lastWithProvenance?: { version: string; publishedAt?: string };
+  /** Plain sentence when the locked version lacks provenance (or a signature) an earlier version of its line had. */
+  downgrade?: string;
+  drift?: BuildIdentityDrift;
+}
+
+/** Codes of findings beyond the package status itself; declared once, used by policy, editor and CLI. */
+export type FindingCode = "provenance-downgrade" | "build-identity-drift" | "provenance-required" | "exception-expired";
+
+export const FINDING_CODES: readonly FindingCode[] = ["provenance-downgrade", "build-identity-drift", "provenance-required", "exception-expired"];
+
+/** Something to show about a package after the policy is applied: its status, or a finding with its own code. */
+export interface Finding {
+  code: FindingCode | PackageStatus;
+  message: string;
+  /** error | warning | information | hint | none, from the policy file or the settings. */
+  level: "error" | "warning" | "information" | "hint" | "none";
+  /** Set when a policy exception accepts it: shown greyed with the reason, never silently dropped. */
+  accepted?: { reason: string; expires?: string };
 }
 
 /** A fact about a whole registry, reported once instead of once per package. */
