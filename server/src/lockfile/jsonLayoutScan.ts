@@ -27,10 +27,11 @@ function stringEnd(text: string, from: number): number {
  *
  * One pass over the lines: a line's indent is its depth. Depth 1 lines are top-level keys, depth 2 lines in
  * `packages` are entry keys (their line is recorded, so no line index is needed for them), depth 3 lines are
- * the entries' fields, only counted. Deeper lines are skipped after one character test.
+ * the entries' fields, only counted. Deeper lines are skipped after two character tests.
  *
- * Duplicate keys: caught at the top level, among `packages` keys and among each entry's own fields (the
- * levels that say what is installed): the counts would not match what JSON.parse kept.
+ * Duplicate keys: caught at the top level and among `packages` keys (the order would not match what JSON.parse
+ * kept), and among each entry's own fields: `fieldLines` counts them as written, the model builder counts the
+ * fields JSON.parse kept while it reads them, and npm.ts compares the two.
  */
 export function scanNpmKeysByLayout(text: string, start: number, root: Record<string, unknown>): NpmKeyLocations | undefined {
   if (text.charCodeAt(start) !== 123 /* { */) return undefined;
@@ -59,30 +60,27 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
   const n = text.length;
   let line = 1;
   for (let ls = firstBreak + 1; ls < n; line++) {
-    // The indent, counted no further than one past depth 3: deeper lines (dependency maps, engines, bin...)
-    // hold nothing to record.
-    let p = ls;
-    const limit = ls + depth3;
-    while (p <= limit && text.charCodeAt(p) === unit) p++;
-    const indent = p - ls;
-    const c = text.charCodeAt(p);
     if (inPackages) {
-      if (indent === depth3) {
-        if (c === 34) fieldLines++;
-      } else if (indent === depth2) {
-        if (c === 34) {
-          const end = stringEnd(text, p + 1) + 1;
-          if (end === 0) return undefined;
-          const key = decodeKey(text.slice(p + 1, end - 1));
-          if (entryCount >= entryKeys.length || entryKeys[entryCount] !== key) return undefined;
-          entryCount++;
-          ranges.push({ start: p, end, line, lineStart: ls });
-        }
-      } else if (indent === width) {
-        if (c !== 125 /* } */) return undefined;
+      // Two or three character tests per line, no loop: in npm's layout the character at depth 2 decides.
+      const c2 = text.charCodeAt(ls + depth2);
+      if (c2 === unit) {
+        // Depth 3: an entry's own field. Deeper lines (dependency maps, engines, bin...) hold nothing to record.
+        if (text.charCodeAt(ls + depth3) === 34 && text.charCodeAt(ls + depth3 - 1) === unit) fieldLines++;
+      } else if (c2 === 34) {
+        if (text.charCodeAt(ls + depth2 - 1) !== unit || text.charCodeAt(ls) !== unit) return undefined;
+        const p = ls + depth2;
+        const end = stringEnd(text, p + 1) + 1;
+        if (end === 0) return undefined;
+        const key = decodeKey(text.slice(p + 1, end - 1));
+        if (entryCount >= entryKeys.length || entryKeys[entryCount] !== key) return undefined;
+        entryCount++;
+        ranges.push({ start: p, end, line, lineStart: ls });
+      } else if (text.charCodeAt(ls + width) === 125 /* } */ && text.charCodeAt(ls + width - 1) === unit) {
         inPackages = false;
-      } else if (indent < width) return undefined;
-    } else if (indent === width && c === 34) {
+      }
+    } else if (text.charCodeAt(ls + width) === 34 && text.charCodeAt(ls + width - 1) === unit && text.charCodeAt(ls) === unit) {
+      // A top-level key (deeper lines have an indent character where this one has its quote).
+      const p = ls + width;
       const end = stringEnd(text, p + 1) + 1;
       if (end === 0) return undefined;
       const key = decodeKey(text.slice(p + 1, end - 1));
@@ -113,13 +111,5 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
     ls = next + 1;
   }
   if (!seenPackages || inPackages || topCount !== topKeys.length || entryCount !== entryKeys.length) return undefined;
-  let fields = 0;
-  for (const key of entryKeys) {
-    const entry = entries[key];
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
-    fields += Object.keys(entry).length;
-  }
-  // Fewer fields kept than written: a field is repeated somewhere.
-  if (fields !== fieldLines) return undefined;
-  return { packages: new Map(), packageOrder: { keys: entryKeys, ranges }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
+  return { packages: new Map(), packageOrder: { keys: entryKeys, ranges, fieldLines }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
 }

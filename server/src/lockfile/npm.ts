@@ -9,7 +9,7 @@ import type { ParsedLockfile, ParseProblem, Range } from "./model";
 import type { ParseOptions } from "./index";
 import { LineIndex, lineRange } from "./lineIndex";
 import { findConflictMarkers } from "./textChecks";
-import type { NpmKeyLocations, OffsetRange } from "./jsonKeyScan";
+import type { DuplicateKey, NpmKeyLocations, OffsetRange } from "./jsonKeyScan";
 import { countParsedKeys, scanNpmKeys } from "./jsonKeyScan";
 import { scanNpmKeysByLayout } from "./jsonLayoutScan";
 import { parseJsonWithLibrary } from "./jsonFallback";
@@ -157,18 +157,17 @@ function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): Pa
     }
   }
 
-  for (const duplicate of locations.duplicates) {
+  const duplicateProblem = (duplicate: DuplicateKey): ParseProblem => {
     const where = duplicate.path.length === 0 ? "at the top level" : `in ${duplicate.path.map((k) => `"${k}"`).join(" > ")}`;
     const firstLine = lines().position(duplicate.first.start).line + 1;
-    problems.push(
-      located({
-        ...duplicate.second,
-        severity: "warning",
-        code: "duplicate-key",
-        message: `The key "${duplicate.key}" is written twice ${where}. This later one wins (as in npm and JSON.parse); the one on line ${firstLine} is ignored.`,
-      }),
-    );
-  }
+    return located({
+      ...duplicate.second,
+      severity: "warning",
+      code: "duplicate-key",
+      message: `The key "${duplicate.key}" is written twice ${where}. This later one wins (as in npm and JSON.parse); the one on line ${firstLine} is ignored.`,
+    });
+  };
+  for (const duplicate of locations.duplicates) problems.push(duplicateProblem(duplicate));
 
   const result: ParsedLockfile = { format: "npm", lockfileVersion: undefined, entries: [], importers: [], problems };
   if (!isPlainObject(root)) {
@@ -190,11 +189,20 @@ function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): Pa
 
   const input = { root, locations, damaged, manifests: options.manifests, toRange };
   // v2 carries both `packages` and the legacy `dependencies` tree for old npm versions: `packages` is the truth.
-  const model = isPlainObject(root.packages)
+  let model = isPlainObject(root.packages)
     ? buildFromPackages(root.packages, input)
     : isPlainObject(root.dependencies)
       ? buildFromV1Tree(root.dependencies, input)
       : undefined;
+  const order = locations.packageOrder;
+  if (model !== undefined && order !== undefined && isPlainObject(root.packages) && model.fieldCount !== order.fieldLines) {
+    // More entry fields written than JSON.parse kept: one is repeated. The general scanner names it.
+    const named = scanNpmKeys(body, start, true);
+    if (named !== undefined) {
+      for (const duplicate of named.duplicates) problems.push(duplicateProblem(duplicate));
+      model = buildFromPackages(root.packages, { ...input, locations: named });
+    }
+  }
   if (model === undefined) {
     problems.push(located({ start, end: Math.min(start + 1, text.length), severity: "warning", code: "no-packages", message: "Neither `packages` nor `dependencies` is here: no locked packages to show." }));
     return result;

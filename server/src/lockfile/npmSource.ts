@@ -13,7 +13,8 @@ const SEMVER_START = /^v?\d+\.\d+\.\d+/;
  */
 export function isRegistryTarballUrl(url: string, name: string): boolean {
   // Runs once per entry: the usual `.../<name>/-/<basename>-<version>.tgz` is checked without building strings.
-  const dash = url.lastIndexOf("/-/");
+  // indexOf, not lastIndexOf: V8's lastIndexOf is a plain loop. A registry URL has one "/-/".
+  const dash = url.indexOf("/-/");
   if (dash > name.length && url.endsWith(".tgz") && url.charCodeAt(dash - name.length - 1) === 47 && url.startsWith(name, dash - name.length)) {
     const slash = name.indexOf("/");
     const basenameStart = dash + 3;
