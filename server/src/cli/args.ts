@@ -1,6 +1,11 @@
 // Command-line arguments -> what to do. Pure, so a table of argv in / command out tests it.
+import { PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
 
-export type OutputFormat = "text" | "json";
+export const OUTPUT_FORMATS = ["text", "json", "sarif", "markdown"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** What makes the exit code 1 unless `--fail-on` says otherwise (issue #5). */
+export const DEFAULT_FAIL_ON: readonly PackageStatus[] = ["invalid"];
 
 /** `check` and its options; the registry options are the engine's (features/checkerFactory.ts). */
 export interface CheckCommand {
@@ -19,9 +24,13 @@ export interface CheckCommand {
   /** `--cache-dir DIR`; `--no-cache` keeps verdicts in memory only. */
   cacheDir?: string;
   noCache: boolean;
+  /** `--base REF`: report only what changed since the lockfiles as they are at this git revision. */
+  base?: string;
+  /** `--fail-on STATUS[,STATUS]`: the statuses that make the exit code 1. */
+  failOn: readonly PackageStatus[];
 }
 
-export const CHECK_DEFAULTS: Omit<CheckCommand, "kind" | "target"> = { format: "text", offline: false, mirrorOfNpmjs: false, noCache: false };
+export const CHECK_DEFAULTS: Omit<CheckCommand, "kind" | "target"> = { format: "text", offline: false, mirrorOfNpmjs: false, noCache: false, failOn: DEFAULT_FAIL_ON };
 
 export type CliCommand =
   | CheckCommand
@@ -29,14 +38,21 @@ export type CliCommand =
   | { kind: "version" }
   | { kind: "usage-error"; message: string };
 
-export const USAGE = `Usage: provenance-lens check [DIR|LOCKFILE] [--format text|json] [--offline]
+export const USAGE = `Usage: provenance-lens check [DIR|LOCKFILE] [--base REF] [--format text|json|sarif|markdown]
+                            [--fail-on STATUS[,STATUS]] [--offline]
 
 Checks every dependency in the JavaScript lockfile(s) of DIR (default: the current folder, searched
 below, node_modules excluded) or in one LOCKFILE: where it comes from, and whether its registry
 signature and Sigstore provenance verify.
 
 Options:
-  --format text|json     Output for people (default) or one JSON object for tools.
+  --base REF             Report only packages added or changed since git REF (a branch, tag or
+                         commit): new packages, version changes and trust changes. Removed
+                         packages are counted. The work tree is not touched.
+  --format FORMAT        text (default, for people), json (one object for tools), sarif (SARIF
+                         2.1.0 for code scanning) or markdown (a pull-request comment).
+  --fail-on STATUSES     Comma-separated statuses that make the exit code 1 (default: invalid).
+                         Statuses: ${PACKAGE_STATUSES.join(", ")}.
   --offline              Never contact a registry: cached verdicts only.
   --registry URL         The registry to check against (default: what npm's config says).
   --mirror-of-npmjs      Declare that registry a mirror of registry.npmjs.org: what it serves is
@@ -48,8 +64,10 @@ Options:
   -h, --help          Show this help.
   -v, --version       Show the version.
 
-Exit codes: 0 nothing at error severity, 1 something is (parse errors included), 2 usage error or
-unreadable lockfile.`;
+Exit codes: 0 nothing to fail on, 1 a reported package has a --fail-on status or the lockfile has a
+parse error, 2 usage error, unreadable lockfile or unknown --base REF.
+
+Full reference: docs/CLI.md.`;
 
 export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv.includes("--help") || argv.includes("-h")) return { kind: "help" };
@@ -67,14 +85,25 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const flag = arg.startsWith("--") && arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
-    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir"].includes(flag);
+    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir", "--base", "--fail-on"].includes(flag);
     if (takesValue) {
       const value = valueOf(i, flag);
-      if (typeof value !== "string") return { kind: "usage-error", message: flag === "--format" ? "--format needs a value: text or json." : value.error };
+      if (typeof value !== "string") {
+        return { kind: "usage-error", message: flag === "--format" ? `--format needs a value: ${OUTPUT_FORMATS.join(", ")}.` : value.error };
+      }
       if (!arg.includes("=")) i++;
       if (flag === "--format") {
-        if (value !== "text" && value !== "json") return { kind: "usage-error", message: `Unknown format: ${value}. Expected text or json.` };
-        command.format = value;
+        const format = OUTPUT_FORMATS.find((f) => f === value);
+        if (format === undefined) return { kind: "usage-error", message: `Unknown format: ${value}. Expected ${OUTPUT_FORMATS.join(", ")}.` };
+        command.format = format;
+      } else if (flag === "--base") {
+        // A value starting with "-" would be read by git as an option (we pass argument arrays, but git parses them).
+        if (value.startsWith("-")) return { kind: "usage-error", message: `--base needs a git revision, not ${value}.` };
+        command.base = value;
+      } else if (flag === "--fail-on") {
+        const statuses = parseStatusList(value);
+        if (typeof statuses === "string") return { kind: "usage-error", message: statuses };
+        command.failOn = statuses;
       } else if (flag === "--registry") {
         if (!/^https?:\/\//i.test(value)) return { kind: "usage-error", message: `--registry needs an http(s) URL, not ${value}.` };
         command.registry = value;
@@ -98,4 +127,13 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     return { kind: "usage-error", message: "--mirror-of-npmjs declares the --registry URL a mirror: give --registry too." };
   }
   return command;
+}
+
+/** `invalid,unsigned` -> statuses, or why not. Duplicates are dropped; order follows PACKAGE_STATUSES. */
+export function parseStatusList(value: string): PackageStatus[] | string {
+  const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (names.length === 0) return `--fail-on needs at least one status: ${PACKAGE_STATUSES.join(", ")}.`;
+  const unknown = names.filter((n) => !(PACKAGE_STATUSES as readonly string[]).includes(n));
+  if (unknown.length > 0) return `Unknown status for --fail-on: ${unknown.join(", ")}. Expected ${PACKAGE_STATUSES.join(", ")}.`;
+  return PACKAGE_STATUSES.filter((s) => names.includes(s));
 }

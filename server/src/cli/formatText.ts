@@ -1,24 +1,59 @@
-// The report for people: problems first, then packages grouped by status in PACKAGE_STATUSES order.
-// Statuses that need a look list every package; the rest are counted, with their distinct reasons.
+// The report for people: notices once, then per lockfile its problems, then packages grouped by status in
+// PACKAGE_STATUSES order (problems first). Statuses that need a look list every package; the rest are counted,
+// with their distinct reasons. With --base every changed package is listed with what changed.
 import { PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
-import type { Report, ReportPackage } from "./report";
+import { describeChange } from "./findings";
+import type { Report, ReportChange, ReportPackage } from "./report";
 
 const LISTED: ReadonlySet<PackageStatus> = new Set<PackageStatus>(["invalid", "unsigned", "not-from-registry"]);
 
-export function formatText(report: Report): string {
+export interface TextOptions {
+  /** ANSI colours: only on a terminal, never with NO_COLOR (decided by the caller, see colorWanted). */
+  color: boolean;
+}
+
+const SGR: Record<PackageStatus | "problem" | "dim" | "bold", string> = {
+  invalid: "31",
+  unsigned: "33",
+  unverifiable: "33",
+  signed: "36",
+  verified: "32",
+  "not-from-registry": "34",
+  problem: "31",
+  dim: "2",
+  bold: "1",
+};
+
+/** https://no-color.org: any non-empty NO_COLOR turns colour off; FORCE_COLOR is not ours to honour here. */
+export function colorWanted(isTTY: boolean, env: Record<string, string | undefined>): boolean {
+  return isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb";
+}
+
+export function formatText(report: Report, options: TextOptions = { color: false }): string {
+  const paint = (style: keyof typeof SGR, text: string): string => (options.color ? `\u001b[${SGR[style]}m${text}\u001b[0m` : text);
   const out: string[] = [];
+  if (report.base !== undefined && report.summary.changes !== undefined) {
+    const c = report.summary.changes;
+    out.push(paint("bold", `Changes since ${report.base.ref} (${report.base.commit.slice(0, 12)}): ${c.added} added, ${c.changed} changed, ${c.removed} removed, ${c.unchanged} unchanged.`));
+  }
+  for (const notice of report.notices) out.push(`Note: ${notice.message}`);
   for (const lockfile of report.lockfiles) {
     const version = lockfile.lockfileVersion === null ? "" : `, lockfileVersion ${lockfile.lockfileVersion}`;
-    out.push(`${lockfile.path} (${lockfile.format}${version}): ${plural(lockfile.packages.length, "package")}`);
-    for (const notice of lockfile.notices) out.push(`  Note: ${notice.message}`);
+    const what = lockfile.changes === undefined ? plural(lockfile.packages.length, "package") : changeLine(lockfile.changes);
+    out.push(paint("bold", `${lockfile.path} (${lockfile.format}${version}): ${what}`));
     if (lockfile.problems.length > 0) {
-      out.push(`  ${plural(lockfile.problems.length, "problem")}:`);
+      out.push(`  ${paint("problem", `${plural(lockfile.problems.length, "problem")}:`)}`);
       for (const p of lockfile.problems) out.push(`    ${lockfile.path}:${p.line}:${p.column} ${p.severity} [${p.code}] ${p.message}`);
     }
+    const indexOf = new Map(lockfile.packages.map((p, i) => [p, i]));
     for (const status of PACKAGE_STATUSES) {
       const packages = lockfile.packages.filter((p) => p.status === status);
       if (packages.length === 0) continue;
-      out.push(`  ${status} (${packages.length}):`);
+      out.push(`  ${paint(status, `${status} (${packages.length}):`)}`);
+      if (lockfile.changes !== undefined) {
+        for (const p of packages) out.push(`    ${label(p)}  ${paint("dim", changeOf(lockfile.changes.entries[indexOf.get(p) ?? -1]))}  ${p.reasons[0] ?? ""}`.trimEnd());
+        continue;
+      }
       if (LISTED.has(status)) {
         for (const p of packages) out.push(`    ${label(p)}  ${p.reasons[0] ?? ""}`.trimEnd());
         continue;
@@ -27,14 +62,26 @@ export function formatText(report: Report): string {
       for (const p of packages) reasons.set(p.reasons[0] ?? "", (reasons.get(p.reasons[0] ?? "") ?? 0) + 1);
       for (const [reason, count] of reasons) out.push(`    ${plural(count, "package")}: ${reason || "no reason given"}`);
     }
+    const removed = lockfile.changes?.removedPackages ?? [];
+    if (removed.length > 0) out.push(`  removed (${removed.length}): ${removed.slice(0, 20).map((r) => `${r.name}@${r.version}`).join(", ")}${removed.length > 20 ? ", ..." : ""}`);
   }
-  const counts = PACKAGE_STATUSES.filter((s) => report.summary.byStatus[s] > 0).map((s) => `${report.summary.byStatus[s]} ${s}`);
+  const counts = PACKAGE_STATUSES.filter((s) => report.summary.byStatus[s] > 0).map((s) => paint(s, `${report.summary.byStatus[s]} ${s}`));
   out.push(`Provenance checked with the ${report.trustedRoot}.`);
+  const noun = report.base === undefined ? "package" : "changed package";
   out.push(
-    `Summary: ${plural(report.lockfiles.length, "lockfile")}, ${plural(report.summary.packages, "package")}` +
+    `Summary: ${plural(report.lockfiles.length, "lockfile")}, ${plural(report.summary.packages, noun)}` +
       `${counts.length > 0 ? ` (${counts.join(", ")})` : ""}, ${plural(report.summary.problems, "problem")}.`,
   );
   return `${out.join("\n")}\n`;
+}
+
+function changeLine(c: NonNullable<Report["lockfiles"][number]["changes"]>): string {
+  const fresh = c.existedAtBase ? "" : " (new lockfile: not at the base revision)";
+  return `${c.added} added, ${c.changed} changed, ${c.removed} removed, ${c.unchanged} unchanged${fresh}`;
+}
+
+function changeOf(change: ReportChange | undefined): string {
+  return change === undefined ? "" : `[${describeChange(change)}]`;
 }
 
 function label(p: ReportPackage): string {

@@ -18,6 +18,9 @@ runCli(parseArgs(process.argv.slice(2)), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   signal: controller.signal,
+  stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  env: process.env,
 }).then(
   (code) => {
     process.exitCode = code;

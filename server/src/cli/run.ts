@@ -2,6 +2,9 @@
 import * as path from "node:path";
 import { isLockfileName, LOCKFILE_NAMES } from "../lockfile/index";
 import type { CheckerFactory, CheckerOptions } from "../features/checkerFactory";
+import { gitRevisionFileSystem, repositoryPathOf, repositoryPrefix, resolveRevision, type GitOptions } from "../review/git";
+import { reviewLockfile } from "../review/reviewLockfile";
+import type { Checker } from "../verify/checker";
 import { parseKeysResponse } from "../verify/npmKeys";
 import { describeTrustedRoot, shippedTrustedRoot, trustedRootFromFile } from "../verify/trustedRoot";
 import { analyzeLockfile, type LockfileAnalysis } from "../workspace/analyze";
@@ -10,8 +13,10 @@ import { errorCode, type FileSystem } from "../workspace/fileSystem";
 import type { CheckCommand, CliCommand } from "./args";
 import { USAGE } from "./args";
 import { formatJson } from "./formatJson";
-import { formatText } from "./formatText";
-import { buildReport, exitCodeOf } from "./report";
+import { formatMarkdown } from "./formatMarkdown";
+import { formatSarif } from "./formatSarif";
+import { colorWanted, formatText } from "./formatText";
+import { buildReport, exitCodeOf, type Report, type ReviewInput } from "./report";
 
 export interface CliDeps {
   fs: FileSystem;
@@ -22,6 +27,15 @@ export interface CliDeps {
   stderr: (text: string) => void;
   /** Aborted on Ctrl-C: stops pending registry work. */
   signal?: AbortSignal;
+  /** Terminals get colours (text format) and a progress line on stderr; pipes and CI logs get neither. */
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  /** For NO_COLOR. */
+  env?: Record<string, string | undefined>;
+  /** How git is run for --base and SARIF paths (deadline, binary). */
+  git?: GitOptions;
+  /** Clock for the progress line only (never for verdicts). */
+  now?: () => number;
 }
 
 export type ExitCode = 0 | 1 | 2;
@@ -82,8 +96,18 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
     deps.stderr(`provenance-lens: ${options}\n`);
     return 2;
   }
+  const git: GitOptions = { ...deps.git, signal: deps.signal };
+  // Resolve --base before any registry work: an unknown REF is a usage error, said at once.
+  const anchor = lockfiles.length === 1 && lockfiles[0] === target ? path.dirname(target) : target;
+  const revision = command.base === undefined ? undefined : await resolveRevision(anchor, command.base, git);
+  if (revision !== undefined && !revision.ok) {
+    deps.stderr(`provenance-lens: --base ${command.base}: ${revision.reason}\n`);
+    return 2;
+  }
+  const checker = withProgress(deps.createChecker(options), deps);
   const analyses: LockfileAnalysis[] = [];
-  const checker = deps.createChecker(options);
+  const review: ReviewInput | undefined = revision === undefined ? undefined : { ref: revision.revision.ref, commit: revision.revision.commit, lockfiles: new Map() };
+  const baseFs = revision === undefined ? undefined : gitRevisionFileSystem(revision.revision, git);
   for (const file of lockfiles) {
     let text: string;
     try {
@@ -94,13 +118,72 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
     }
     const reading = await readManifests(deps.fs, path.dirname(file));
     for (const warning of reading.warnings) deps.stderr(`provenance-lens: ${warning}\n`);
-    analyses.push(
-      await analyzeLockfile({ path: file, text, manifests: reading.manifests, checker, offline: command.offline, includeDev: true, signal: deps.signal }),
-    );
+    const analysis = await analyzeLockfile({ path: file, text, manifests: reading.manifests, checker, offline: command.offline, includeDev: true, signal: deps.signal });
+    analyses.push(analysis);
+    if (review === undefined || baseFs === undefined || revision === undefined || !revision.ok) continue;
+    if (repositoryPathOf(revision.revision, file) === undefined) {
+      deps.stderr(`provenance-lens: ${file} is outside the git repository of ${anchor}: --base cannot read it.\n`);
+      return 2;
+    }
+    try {
+      const reviewed = await reviewLockfile({ head: analysis, baseFs, checker, offline: command.offline, signal: deps.signal });
+      for (const warning of reviewed.warnings) deps.stderr(`provenance-lens: at ${command.base}: ${warning}\n`);
+      review.lockfiles.set(file, reviewed);
+    } catch (error) {
+      deps.stderr(`provenance-lens: cannot read ${file} at ${command.base}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
   }
-  const report = buildReport(analyses, deps.cwd, describeTrustedRoot(options.trustedRoot ?? shippedTrustedRoot()));
-  deps.stdout(command.format === "json" ? formatJson(report) : formatText(report));
-  return exitCodeOf(report);
+  const report = buildReport(analyses, deps.cwd, describeTrustedRoot(options.trustedRoot ?? shippedTrustedRoot()), review);
+  deps.stdout(await render(report, command, deps, git));
+  return exitCodeOf(report, command.failOn);
+}
+
+async function render(report: Report, command: CheckCommand, deps: CliDeps, git: GitOptions): Promise<string> {
+  switch (command.format) {
+    case "json":
+      return formatJson(report);
+    case "markdown":
+      return formatMarkdown(report, { failOn: command.failOn });
+    case "sarif": {
+      // Report paths are relative to the working directory; code scanning wants them relative to the repository root.
+      const prefix = await repositoryPrefix(deps.cwd, git);
+      if (typeof prefix !== "string") deps.stderr(`provenance-lens: SARIF paths are relative to ${deps.cwd}: ${prefix.error}\n`);
+      return formatSarif(report, { failOn: command.failOn, toolVersion: deps.version, repositoryPrefix: typeof prefix === "string" ? prefix : "" });
+    }
+    case "text":
+      return formatText(report, { color: colorWanted(deps.stdoutIsTTY === true, deps.env ?? {}) });
+  }
+}
+
+/** After this long a check is "long" and a terminal gets a progress line; short checks print nothing extra. */
+const PROGRESS_AFTER_MS = 1_000;
+const PROGRESS_EVERY_MS = 100;
+
+/** The checker, with a progress line on stderr when stderr is a terminal. Cleared when the check ends. */
+export function withProgress(checker: Checker, deps: Pick<CliDeps, "stderr" | "stderrIsTTY" | "now">): Checker {
+  if (deps.stderrIsTTY !== true) return checker;
+  const now = deps.now ?? Date.now;
+  return {
+    async check(request) {
+      const started = now();
+      let last = 0;
+      let shown = false;
+      const onProgress = (done: number, total: number): void => {
+        request.onProgress?.(done, total);
+        const t = now();
+        if (t - started < PROGRESS_AFTER_MS || t - last < PROGRESS_EVERY_MS) return;
+        last = t;
+        shown = true;
+        deps.stderr(`\rprovenance-lens: checked ${done}/${total} packages of ${path.basename(request.lockfilePath)}`);
+      };
+      try {
+        return await checker.check({ ...request, onProgress });
+      } finally {
+        if (shown) deps.stderr("\r\u001b[2K");
+      }
+    },
+  };
 }
 
 /** The lockfiles to check, or why there are none (a usage error). */
