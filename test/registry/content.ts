@@ -249,7 +249,7 @@ export function workflowRunOf(name: string, spec: VersionSpec): WorkflowRun {
   const digest = createHash("sha1").update(`${name}@${spec.version}`).digest();
   return {
     repository: repositoryOf(name, spec),
-    workflowPath: ".github/workflows/release.yml",
+    workflowPath: spec.workflow ?? ".github/workflows/release.yml",
     ref: `refs/tags/v${spec.version}`,
     commit: digest.toString("hex"),
     runId: String(digest.readUInt32BE(0)),

@@ -9,6 +9,8 @@ export interface VersionSpec {
   dependencies?: Record<string, string>;
   /** Source repository URL, e.g. https://github.com/org/repo (used in metadata and provenance). */
   repository?: string;
+  /** Workflow path the provenance names (default .github/workflows/release.yml): build-identity drift tests. */
+  workflow?: string;
   /**
    * Sign this integrity instead of building a tarball (for existing lockfiles such as the corpus).
    * Such versions have no tarball: GET on their tarball URL is a 404.
