@@ -1,8 +1,9 @@
 // The one place that decides which verification engine the server and the CLI use.
+import type { LoadedBundle } from "../bundle/reader";
 import { defaultCacheDir, VerdictCache } from "../registry/cache";
 import type { Verdict } from "../protocol/verdicts";
 import { parseOnlyChecker, type Checker } from "../verify/checker";
-import { VerificationEngine } from "../verify/engine";
+import { VerificationEngine, type EvidenceSource } from "../verify/engine";
 import type { RegistryKey } from "../verify/npmKeys";
 import type { LoadedTrustedRoot } from "../verify/trustedRoot";
 
@@ -20,6 +21,13 @@ export interface CheckerOptions {
   trustedRoot?: LoadedTrustedRoot;
   /** Verdict cache folder; undefined: the default folder; null: memory only. */
   cacheDir?: string | null;
+  /**
+   * A trust bundle (issue #5): its evidence is verified instead of asking any registry, also offline. Verdicts are
+   * then neither read from nor written to the cache, so they are exactly what the bundle proves.
+   */
+  trustBundle?: LoadedBundle;
+  /** Sees every piece of evidence fetched (the `bundle` command records a trust bundle with it). A fresh engine. */
+  record?: (evidence: EvidenceSource) => EvidenceSource;
 }
 
 export type CheckerFactory = (options: CheckerOptions) => Checker;
@@ -43,8 +51,9 @@ export function engineFactory(environment: EngineEnvironment): CheckerFactory & 
       options.registryKeys?.map((k) => k.keyid),
       options.trustedRoot?.digest,
       options.cacheDir,
+      options.trustBundle?.digest,
     ]);
-    let engine = engines.get(key);
+    let engine = options.record === undefined ? engines.get(key) : undefined;
     if (engine === undefined) {
       const dir = options.cacheDir === null ? undefined : options.cacheDir ?? defaultCacheDir(environment.env, environment.homeDir);
       engine = new VerificationEngine({
@@ -55,9 +64,11 @@ export function engineFactory(environment: EngineEnvironment): CheckerFactory & 
         mirrorsOfNpmjs: options.mirrorsOfNpmjs,
         registryKeys: options.registryKeys,
         trustedRoot: options.trustedRoot,
-        cache: new VerdictCache<Verdict>({ dir }),
+        cache: options.trustBundle === undefined && options.record === undefined ? new VerdictCache<Verdict>({ dir }) : undefined,
+        evidence: options.trustBundle?.evidence,
+        record: options.record,
       });
-      engines.set(key, engine);
+      if (options.record === undefined) engines.set(key, engine);
     }
     return engine;
   };
