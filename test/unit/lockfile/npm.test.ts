@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseLockfile } from "../../../server/src/lockfile/index";
 import type { ParsedLockfile } from "../../../server/src/lockfile/model";
 import { parseNpmLockfile, parseNpmLockfileWithLibrary } from "../../../server/src/lockfile/npm";
+import { sourceOfSpec } from "../../../server/src/lockfile/npmSource";
 import { compactEntry, compactProblem, repoRoot } from "./npmExpect";
 
 const FIXTURES = path.join(repoRoot(__dirname), "test/fixtures/lockfiles/npm");
@@ -131,4 +132,27 @@ test("an escaped key is read decoded, with the range of its written form", () =>
   assert.equal(parsed.entries[0].id, "node_modules/ab");
   assert.equal(parsed.entries[0].name, "ab");
   assert.deepEqual(parsed.entries[0].range, { start: { line: 0, character: 36 }, end: { line: 0, character: 58 } });
+});
+
+// Where an entry comes from, by its resolved URL or v1 version spec.
+const sources: [spec: string, name: string, source: string][] = [
+  ["https://registry.npmjs.org/react/-/react-18.2.0.tgz", "react", "registry"],
+  ["https://registry.npmjs.org/@babel/core/-/core-7.24.0.tgz", "@babel/core", "registry"],
+  ["https://npm.example.com/api/npm/remote/@babel%2fcore/-/core-7.24.0.tgz", "@babel/core", "registry"],
+  ["https://registry.yarnpkg.com/ms/-/ms-2.1.3.tgz?cache=1", "ms", "registry"],
+  ["https://cdn.example.com/builds/react-18.2.0.tgz", "react", "tarball"],
+  ["https://registry.npmjs.org/other/-/react-18.2.0.tgz", "react", "tarball"],
+  ["https://registry.npmjs.org/react/-/reactx-18.2.0.tgz", "react", "tarball"],
+  ["git+ssh://git@github.com/a/b.git#0123456789abcdef0123456789abcdef01234567", "b", "git"],
+  ["git+https://github.com/a/b.git#0123456", "b", "git"],
+  ["git://github.com/a/b.git#0123456", "b", "git"],
+  ["github:a/b#0123456", "b", "git"],
+  ["a/b#0123456", "b", "git"],
+  ["file:../vendor/b-1.0.0.tgz", "b", "file"],
+  ["../vendor/b", "b", "file"],
+  ["1.2.3", "b", "registry"],
+];
+
+test("source kinds of resolved URLs and specs", () => {
+  for (const [spec, name, source] of sources) assert.equal(sourceOfSpec(spec, name), source, spec);
 });
