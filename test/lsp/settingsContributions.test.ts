@@ -1,11 +1,30 @@
 // package.json contributions must say exactly what protocol/ declares: one source of truth per fact.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { LOCKFILE_NAMES } from "../../server/src/lockfile/index";
-import { SETTING_DECLARATIONS, SETTINGS_SECTION, settingsFrom, DEFAULT_SETTINGS } from "../../server/src/protocol/settings";
+import { DEFAULT_SETTINGS, DEFAULT_STATUS_LEVELS, DIAGNOSTIC_LEVELS, SETTING_DECLARATIONS, SETTINGS_SECTION, settingsFrom, type Settings } from "../../server/src/protocol/settings";
+import { PACKAGE_STATUSES } from "../../server/src/protocol/verdicts";
 import { REPO } from "./harness";
+
+/** The command ids others (the e2e suite, docs/EDITOR.md) rely on. */
+const EDITOR_COMMANDS = [
+  "provenanceLens.recheck",
+  "provenanceLens.recheckIgnoringCache",
+  "provenanceLens.clearCache",
+  "provenanceLens.showOutput",
+  "provenanceLens.openSettings",
+  "provenanceLens.showTree",
+  "provenanceLens.filterProblemsOnly",
+  "provenanceLens.filterDirectOnly",
+  "provenanceLens.filterProductionOnly",
+  "provenanceLens.revealEntry",
+  "provenanceLens.openSourceCommit",
+  "provenanceLens.copyPurl",
+  "provenanceLens.acceptWithReason",
+  "provenanceLens.offerInstall",
+];
 
 const manifest = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8"));
 
@@ -22,16 +41,35 @@ test("contributes.configuration matches protocol/settings.ts", () => {
   assert.deepEqual(actual, expected);
 });
 
-test("defaults agree with the declarations", () => {
-  for (const d of SETTING_DECLARATIONS) assert.equal(DEFAULT_SETTINGS[d.key], d.default, d.key);
+test("untrusted workspaces ignore exactly the restricted settings", () => {
+  const restricted = SETTING_DECLARATIONS.filter((d) => d.restricted === true).map((d) => `${SETTINGS_SECTION}.${d.key}`);
+  assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, restricted);
 });
 
-const SETTINGS_CASES: { raw: unknown; expected: Partial<typeof DEFAULT_SETTINGS> }[] = [
+test("the severity setting lists every status with its default level", () => {
+  const severity = manifest.contributes.configuration.properties[`${SETTINGS_SECTION}.severity`];
+  assert.deepEqual(Object.keys(severity.properties), [...PACKAGE_STATUSES]);
+  for (const status of PACKAGE_STATUSES) {
+    assert.equal(severity.properties[status].default, DEFAULT_STATUS_LEVELS[status], status);
+    assert.deepEqual(severity.properties[status].enum, [...DIAGNOSTIC_LEVELS]);
+  }
+});
+
+test("defaults agree with the declarations", () => {
+  for (const d of SETTING_DECLARATIONS) assert.deepEqual(DEFAULT_SETTINGS[d.key], d.default, d.key);
+  assert.deepEqual(Object.keys(DEFAULT_SETTINGS).sort(), SETTING_DECLARATIONS.map((d) => d.key).sort());
+});
+
+const SETTINGS_CASES: { raw: unknown; expected: Partial<Settings> }[] = [
   { raw: undefined, expected: {} },
   { raw: null, expected: {} },
   { raw: { enable: false }, expected: { enable: false } },
   { raw: { offline: "yes", includeDev: false }, expected: { includeDev: false } },
   { raw: { unknown: 1, enable: 0 }, expected: {} },
+  { raw: { registry: " http://127.0.0.1:4873/ ", cachePath: 7 }, expected: { registry: "http://127.0.0.1:4873/" } },
+  { raw: { mirrorsOfNpmjs: ["https://mirror.example/", 3, ""] }, expected: { mirrorsOfNpmjs: ["https://mirror.example/"] } },
+  { raw: { mirrorsOfNpmjs: "https://mirror.example/" }, expected: {} },
+  { raw: { severity: { signed: "none", invalid: "loud" } }, expected: { severity: { ...DEFAULT_STATUS_LEVELS, signed: "none" } } },
 ];
 
 for (const { raw, expected } of SETTINGS_CASES) {
@@ -40,9 +78,13 @@ for (const { raw, expected } of SETTINGS_CASES) {
 
 test("activation, commands and trust are declared", () => {
   assert.deepEqual(manifest.activationEvents, LOCKFILE_NAMES.map((n) => `workspaceContains:**/${n}`));
-  assert.deepEqual(manifest.contributes.commands.map((c: { command: string }) => c.command).sort(), ["provenanceLens.recheck", "provenanceLens.showOutput"]);
+  const commands = manifest.contributes.commands.map((c: { command: string }) => c.command);
+  for (const id of EDITOR_COMMANDS) assert.ok(commands.includes(id), id);
   assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
-  assert.equal(manifest.capabilities.virtualWorkspaces, false);
+  assert.equal(manifest.capabilities.virtualWorkspaces.supported, false);
+  assert.deepEqual(manifest.contributes.views.provenanceLens.map((v: { id: string; name: string }) => [v.id, v.name]), [["provenanceLens.trust", "Dependency Trust"]]);
+  assert.ok(existsSync(path.join(REPO, manifest.contributes.viewsContainers.activitybar[0].icon)));
+  assert.ok(manifest.contributes.viewsWelcome.some((w: { view: string }) => w.view === "provenanceLens.trust"));
   assert.equal(readFileSync(path.join(REPO, manifest.icon)).subarray(1, 4).toString(), "PNG");
 });
 

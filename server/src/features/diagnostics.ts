@@ -1,12 +1,24 @@
-// Lockfile analysis -> LSP diagnostics. Severity by verdict status is decided here only, from a level table
-// (DEFAULT_STATUS_LEVELS unless a caller passes its own).
-import { Diagnostic, DiagnosticSeverity } from "vscode-languageserver";
-import { packageKey, type LockedPackage, type ProblemSeverity } from "../lockfile/index";
-import { DEFAULT_STATUS_LEVELS, type DiagnosticLevel } from "../protocol/settings";
+// Lockfile analysis -> LSP diagnostics. Severity by verdict status is decided here only, from the level table
+// the `provenanceLens.severity` setting gives (DEFAULT_STATUS_LEVELS unless set).
+import { Diagnostic, DiagnosticSeverity, type DiagnosticRelatedInformation } from "vscode-languageserver";
+import { packageKey, type LockedPackage, type ProblemSeverity, type Range } from "../lockfile/index";
+import type { PolicyException } from "../protocol/messages";
+import { DEFAULT_STATUS_LEVELS, type DiagnosticLevel, type SeverityLevels } from "../protocol/settings";
 import type { PackageStatus, Verdict } from "../protocol/verdicts";
 import type { LockfileAnalysis } from "../workspace/analyze";
+import { dependentsIndex, findManifestKey, type DependentsIndex } from "./dependents";
 
 export const DIAGNOSTIC_SOURCE = "Provenance Lens";
+
+/** Where each diagnostic code is explained (a section of docs/EDITOR.md per code). */
+export const DOCS_BASE = "https://github.com/provenance-lens/provenance-lens/blob/main/docs/EDITOR.md";
+
+/** Codes besides the status names and the parsers' problem codes. */
+export type AggregateCode = "unverifiable-registry" | "unverifiable-offline" | "registry-notice";
+
+export function docsLink(code: string): string {
+  return `${DOCS_BASE}#${code}`;
+}
 
 const PROBLEM_SEVERITY: Record<ProblemSeverity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -14,7 +26,7 @@ const PROBLEM_SEVERITY: Record<ProblemSeverity, DiagnosticSeverity> = {
   information: DiagnosticSeverity.Information,
 };
 
-function severityOf(level: DiagnosticLevel): DiagnosticSeverity | undefined {
+export function severityOf(level: DiagnosticLevel): DiagnosticSeverity | undefined {
   switch (level) {
     case "error":
       return DiagnosticSeverity.Error;
@@ -29,37 +41,124 @@ function severityOf(level: DiagnosticLevel): DiagnosticSeverity | undefined {
   }
 }
 
-/** Attached to package diagnostics so code actions and hovers can find the package again. */
+/** Attached to package diagnostics so code actions can find the package again. */
 export interface PackageDiagnosticData {
   packageKey: string;
 }
 
-export function diagnosticsFor(
-  analysis: LockfileAnalysis,
-  levels: Readonly<Record<PackageStatus, DiagnosticLevel>> = DEFAULT_STATUS_LEVELS,
-): Diagnostic[] {
+/** package.json texts of the lockfile's workspace packages, by importer path ("." for the root). */
+export type ManifestTexts = ReadonlyMap<string, { uri: string; text: string }>;
+
+export interface DiagnosticContext {
+  levels?: Readonly<SeverityLevels>;
+  manifests?: ManifestTexts;
+  /** The exception that accepts a package, when `.provenance-lens.json` has one. */
+  acceptedBy?: (pkg: LockedPackage) => PolicyException | undefined;
+  dependents?: DependentsIndex;
+}
+
+export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticContext = {}): Diagnostic[] {
+  const levels = context.levels ?? DEFAULT_STATUS_LEVELS;
+  const dependents = context.dependents ?? dependentsIndex(analysis.parsed);
   const diagnostics: Diagnostic[] = analysis.parsed.problems.map((problem) => ({
     range: problem.range,
     severity: PROBLEM_SEVERITY[problem.severity],
     code: problem.code,
+    codeDescription: { href: docsLink(problem.code) },
     source: DIAGNOSTIC_SOURCE,
     message: problem.message,
   }));
+  // Verdicts caused by the registry or by being offline are said once for the lockfile, not once per entry.
+  const aggregated: Record<"registry" | "offline", { count: number; reason?: string }> = { registry: { count: 0 }, offline: { count: 0 } };
+  const related = relatedFinder(analysis, dependents, context.manifests);
   for (const pkg of analysis.packages) {
     const key = packageKey(pkg);
     const verdict = analysis.result.verdicts.get(key);
     if (verdict === undefined) continue;
     // The project's own folders (workspaces, links) are not dependencies someone else published: no noise.
     if (pkg.source === "workspace" || pkg.source === "link") continue;
+    if (context.acceptedBy?.(pkg) !== undefined) continue;
+    if (verdict.cause !== undefined) {
+      const bucket = aggregated[verdict.cause];
+      bucket.count++;
+      bucket.reason ??= verdict.reasons[0];
+      continue;
+    }
     const severity = severityOf(levels[verdict.status]);
     if (severity === undefined) continue;
     const data: PackageDiagnosticData = { packageKey: key };
+    const relatedInformation = related(pkg);
     for (const range of pkg.locations) {
-      diagnostics.push({ range, severity, code: verdict.status, source: DIAGNOSTIC_SOURCE, message: messageOf(pkg, verdict), data });
+      diagnostics.push({
+        range,
+        severity,
+        code: verdict.status,
+        codeDescription: { href: docsLink(verdict.status) },
+        source: DIAGNOSTIC_SOURCE,
+        message: messageOf(pkg, verdict),
+        data,
+        ...(relatedInformation.length > 0 ? { relatedInformation } : {}),
+      });
     }
+  }
+  const top = firstEntryRange(analysis);
+  const unverifiable = severityOf(levels.unverifiable);
+  const aggregate = (code: AggregateCode, severity: DiagnosticSeverity | undefined, message: string) => {
+    if (severity !== undefined) diagnostics.push({ range: top, severity, code, codeDescription: { href: docsLink(code) }, source: DIAGNOSTIC_SOURCE, message });
+  };
+  for (const notice of analysis.result.notices) aggregate("registry-notice", unverifiable, notice.message);
+  if (aggregated.registry.count > 0) {
+    aggregate("unverifiable-registry", unverifiable, `${plural(aggregated.registry.count, "package")} could not be verified because of their registry: ${aggregated.registry.reason ?? "it did not answer."}`);
+  }
+  if (aggregated.offline.count > 0) {
+    // Being offline is a choice, not a finding: never louder than information.
+    const quiet = unverifiable === undefined ? undefined : Math.max(unverifiable, DiagnosticSeverity.Information) as DiagnosticSeverity;
+    aggregate("unverifiable-offline", quiet, `${plural(aggregated.offline.count, "package")} not verified: offline, and no verdict for them is cached. ${aggregated.offline.reason ?? ""}`.trim());
   }
   return diagnostics;
 }
+
+/** The lockfile's first entry (the aggregated diagnostics' place), else the first line. */
+function firstEntryRange(analysis: LockfileAnalysis): Range {
+  let first: Range | undefined;
+  for (const entry of analysis.parsed.entries) {
+    if (first === undefined || entry.range.start.line < first.start.line) first = entry.range;
+  }
+  return first ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+}
+
+/** Points a package's diagnostic at the package.json dependency that pulls it in (the top of its chain). */
+function relatedFinder(analysis: LockfileAnalysis, dependents: DependentsIndex, manifests: ManifestTexts | undefined) {
+  const found = new Map<string, DiagnosticRelatedInformation | undefined>();
+  return (pkg: LockedPackage): DiagnosticRelatedInformation[] => {
+    if (manifests === undefined) return [];
+    const root = dependents.rootOf(pkg.entryIds[0]);
+    if (root === undefined) return [];
+    const cacheKey = `${root.importerPath}\n${root.dependency.name}`;
+    if (!found.has(cacheKey)) {
+      const manifest = manifests.get(root.importerPath);
+      const at = manifest === undefined ? undefined : findManifestKey(manifest.text, root.dependency.name);
+      found.set(
+        cacheKey,
+        manifest === undefined || at === undefined
+          ? undefined
+          : { location: { uri: manifest.uri, range: at.range }, message: `"${root.dependency.name}" in ${at.field} brings it in` },
+      );
+    }
+    const info = found.get(cacheKey);
+    return info === undefined ? [] : [info];
+  };
+}
+
+/** Status in words: what a person reads first in a hover, a diagnostic or the tree. */
+export const STATUS_WORDS: Readonly<Record<PackageStatus, string>> = {
+  invalid: "Invalid: a signature or attestation fails, or the lockfile's integrity differs from what the registry signed",
+  unsigned: "Unsigned: the registry signs packages, but not this version",
+  unverifiable: "Unverifiable: it could not be decided",
+  signed: "Signed: the registry signature verifies; no provenance",
+  verified: "Verified: provenance and registry signature verify",
+  "not-from-registry": "Not from a registry: no registry signature or provenance applies",
+};
 
 function messageOf(pkg: LockedPackage, verdict: Verdict): string {
   const label = `${pkg.alias ?? pkg.name}@${pkg.version}`;
@@ -67,4 +166,8 @@ function messageOf(pkg: LockedPackage, verdict: Verdict): string {
     return `${label} comes from ${pkg.source}${pkg.resolved ? `: ${pkg.resolved}` : ""}. No registry signature or provenance applies.`;
   }
   return `${label}: ${verdict.status}. ${verdict.reasons[0] ?? ""}`.trim();
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -1,8 +1,13 @@
-// Hover on a lockfile entry: what is locked, where it comes from, why it is there and what verification said.
+// Hover on a lockfile entry: status in words, then the evidence (registry signature, provenance, integrity) and
+// the chain of dependents that brings it in.
 import type { MarkupContent, Position } from "vscode-languageserver";
-import { dependencyChain, packageKey, type LockEntry, type LockedPackage } from "../lockfile/index";
-import type { Verdict } from "../protocol/verdicts";
+import { packageKey, type LockEntry, type LockedPackage } from "../lockfile/index";
+import type { PolicyException } from "../protocol/messages";
+import type { ProvenanceVerdict, SignatureVerdict, Verdict } from "../protocol/verdicts";
 import type { LockfileAnalysis } from "../workspace/analyze";
+import type { DependentsIndex } from "./dependents";
+import { dependentsIndex } from "./dependents";
+import { STATUS_WORDS } from "./diagnostics";
 
 /** The entry whose key range holds the position (the line of the key counts, so hovering past the key works). */
 export function entryAt(analysis: LockfileAnalysis, position: Position): LockEntry | undefined {
@@ -15,19 +20,36 @@ export function entryAt(analysis: LockfileAnalysis, position: Position): LockEnt
   return best;
 }
 
-export function hoverFor(analysis: LockfileAnalysis, position: Position): { contents: MarkupContent; range: LockEntry["range"] } | undefined {
+export interface HoverContext {
+  dependents?: DependentsIndex;
+  acceptedBy?: (pkg: LockedPackage) => PolicyException | undefined;
+}
+
+export function hoverFor(analysis: LockfileAnalysis, position: Position, context: HoverContext = {}): { contents: MarkupContent; range: LockEntry["range"] } | undefined {
   const entry = entryAt(analysis, position);
   if (entry === undefined) return undefined;
   const key = packageKey(entry);
   const pkg = analysis.packages.find((p) => packageKey(p) === key);
   const verdict = analysis.result.verdicts.get(key);
-  return { contents: { kind: "markdown", value: hoverMarkdown(analysis, entry, pkg, verdict) }, range: entry.range };
+  const chain = (context.dependents ?? dependentsIndex(analysis.parsed)).chainOf(entry.id);
+  const accepted = pkg === undefined ? undefined : context.acceptedBy?.(pkg);
+  return { contents: { kind: "markdown", value: hoverMarkdown(entry, pkg, verdict, chain, accepted) }, range: entry.range };
 }
 
-function hoverMarkdown(analysis: LockfileAnalysis, entry: LockEntry, pkg: LockedPackage | undefined, verdict: Verdict | undefined): string {
+function hoverMarkdown(entry: LockEntry, pkg: LockedPackage | undefined, verdict: Verdict | undefined, chain: string[], accepted: PolicyException | undefined): string {
   const lines: string[] = [];
   const title = entry.alias !== undefined ? `${entry.alias} → ${entry.name}@${entry.version}` : `${entry.name}@${entry.version}`;
-  lines.push(`**${escapeMarkdown(title)}**${verdict !== undefined ? ` — ${verdict.status}` : ""}`, "");
+  lines.push(`**${escapeMarkdown(title)}** — ${verdict !== undefined ? verdict.status : "not checked"}`, "");
+  if (verdict !== undefined) lines.push(`${STATUS_WORDS[verdict.status]}.`, "");
+  if (accepted !== undefined) {
+    lines.push(`Accepted in .provenance-lens.json: ${escapeMarkdown(accepted.reason)}${accepted.expires ? ` (until ${escapeMarkdown(accepted.expires)})` : ""}`, "");
+  }
+  if (verdict !== undefined && entry.source === "registry") {
+    lines.push(`- Registry signature: ${signatureLine(verdict.signature)}`);
+    lines.push(`- Provenance: ${provenanceLine(verdict.provenance)}`);
+    if (verdict.publishedAt) lines.push(`- Published: ${verdict.publishedAt}`);
+    if (verdict.registry) lines.push(`- Registry: ${code(verdict.registry)}`);
+  }
   const facts: [string, string | undefined][] = [
     ["Source", entry.source],
     ["Resolved", entry.resolved],
@@ -37,13 +59,49 @@ function hoverMarkdown(analysis: LockfileAnalysis, entry: LockEntry, pkg: Locked
     ["Direct", pkg?.direct ? "yes" : undefined],
     ["Locked at", pkg !== undefined && pkg.locations.length > 1 ? `${pkg.locations.length} places` : undefined],
   ];
-  for (const [label, value] of facts) if (value) lines.push(`- ${label}: \`${value.replace(/`/g, "'")}\``);
-  const chain = dependencyChain(analysis.parsed, entry.id);
+  for (const [label, value] of facts) if (value) lines.push(`- ${label}: ${code(value)}`);
   if (chain.length > 0) lines.push("", `Required by: ${chain.map(escapeMarkdown).join(" → ")}`);
   if (verdict !== undefined && verdict.reasons.length > 0) {
     lines.push("", ...verdict.reasons.map((reason) => `- ${escapeMarkdown(reason)}`));
   }
   return lines.join("\n");
+}
+
+function signatureLine(signature: SignatureVerdict): string {
+  const parts: string[] = [signature.status];
+  if (signature.keyid) parts.push(`key ${code(signature.keyid)}`);
+  if (signature.keyExpires !== undefined) parts.push(signature.keyExpires === null ? "key does not expire" : `key expires ${signature.keyExpires}`);
+  if (signature.reason && signature.status !== "valid") parts.push(escapeMarkdown(signature.reason));
+  return parts.join(", ");
+}
+
+function provenanceLine(p: ProvenanceVerdict): string {
+  const parts: string[] = [p.status];
+  if (p.sourceRepository) {
+    const commit = p.sourceCommit ? commitUrl(p.sourceRepository, p.sourceCommit) : undefined;
+    parts.push(`built from [${escapeMarkdown(p.sourceRepository.replace(/^https?:\/\//, ""))}](${p.sourceRepository})`);
+    if (p.sourceCommit) parts.push(commit ? `commit [${p.sourceCommit.slice(0, 12)}](${commit})` : `commit ${code(p.sourceCommit)}`);
+  }
+  if (p.sourceRef) parts.push(`ref ${code(p.sourceRef)}`);
+  if (p.workflow) parts.push(`workflow ${code(p.workflow)}`);
+  if (p.builder) parts.push(`builder ${code(p.builder)}`);
+  if (p.logIndex) parts.push(p.logUrl ? `transparency log [entry ${p.logIndex}](${p.logUrl})` : `transparency log entry ${p.logIndex}`);
+  if (p.publishAttestation) parts.push(`npm publish attestation ${p.publishAttestation}`);
+  if (p.reason && p.status !== "verified") parts.push(escapeMarkdown(p.reason));
+  return parts.join(", ");
+}
+
+/** A link to the commit on the forge, when the repository URL is one whose commit URLs are known. */
+export function commitUrl(repository: string, commit: string): string | undefined {
+  if (!/^[0-9a-f]{7,64}$/i.test(commit)) return undefined;
+  const base = repository.replace(/\.git$/, "").replace(/\/+$/, "");
+  if (/^https:\/\/github\.com\/[^/]+\/[^/]+$/.test(base)) return `${base}/commit/${commit}`;
+  if (/^https:\/\/gitlab\.com\//.test(base)) return `${base}/-/commit/${commit}`;
+  return undefined;
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
 }
 
 function escapeMarkdown(text: string): string {

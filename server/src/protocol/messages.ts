@@ -1,6 +1,7 @@
 // Custom LSP messages, each declared once with its literal method name. Plain constants and parameter types
 // (not jsonrpc classes) so the client and server can share them whatever vscode-jsonrpc copy each bundles.
-import type { PackageStatus } from "./verdicts";
+import type { LockfileFormat, Range, SourceKind } from "../lockfile/model";
+import type { PackageStatus, RegistryNotice, Verdict } from "./verdicts";
 
 /** Sent by the server whenever the workspace summary changes; the client shows it in its language status item. */
 export const STATUS_NOTIFICATION = "provenanceLens/status" as const;
@@ -27,6 +28,8 @@ export const CHECKED_NOTIFICATION = "provenanceLens/checked" as const;
 
 export interface CheckedParams {
   uri: string;
+  /** Set when a person cancelled the check (progress "Cancel"): the previous result stays shown. */
+  cancelled?: boolean;
   /** The document version the result is for; null when read from disk. */
   version: number | null;
   packages: number;
@@ -34,11 +37,113 @@ export interface CheckedParams {
   diagnostics: number;
 }
 
-/** Sent by the client (command `provenanceLens.recheck`): drop cached settings and check every lockfile again. */
+/**
+ * Sent by the client (commands `provenanceLens.recheck` and `provenanceLens.recheckIgnoringCache`): drop cached
+ * settings and check every lockfile again; with ignoreCache, the verdict caches in use are emptied first.
+ */
 export const RECHECK_REQUEST = "provenanceLens/recheck" as const;
+
+export interface RecheckParams {
+  ignoreCache?: boolean;
+}
 
 export interface RecheckResult {
   lockfiles: number;
+}
+
+/** Sent by the client (command `provenanceLens.clearCache`): empty the verdict caches in use, then re-check. */
+export const CLEAR_CACHE_REQUEST = "provenanceLens/clearCache" as const;
+
+export interface ClearCacheResult {
+  /** Verdict caches emptied. */
+  caches: number;
+}
+
+/** Sent by the client to fill the "Dependency Trust" tree: every lockfile's packages with their verdicts. */
+export const TREE_REQUEST = "provenanceLens/tree" as const;
+
+export interface TreeParams {
+  /** Only this lockfile; all of them when omitted. */
+  uri?: string;
+}
+
+export interface TreePackage {
+  /** packageKey(): name@version for registry packages. */
+  key: string;
+  name: string;
+  alias?: string;
+  version: string;
+  source: SourceKind;
+  status: PackageStatus;
+  /** Set when `.provenance-lens.json` accepts this finding: shown greyed, with no diagnostic. */
+  accepted?: { reason: string; expires?: string };
+  direct: boolean;
+  dev: boolean;
+  optional: boolean;
+  integrity?: string;
+  resolved?: string;
+  verdict: Verdict;
+  /** From a workspace package down to this one: ["(root)", "a@1.0.0", "b@2.0.0"]. */
+  chain: string[];
+  /** The first entry of it in the lockfile (where "reveal" goes). */
+  range: Range;
+  /** Package URL, `pkg:npm/%40scope/name@1.0.0` (registry packages only). */
+  purl?: string;
+  /** Link to the source commit, from verified provenance. */
+  commitUrl?: string;
+}
+
+export interface TreeLockfile {
+  uri: string;
+  /** The workspace folder it belongs to, when it is inside one. */
+  folderUri?: string;
+  format: LockfileFormat;
+  packages: TreePackage[];
+  notices: RegistryNotice[];
+}
+
+export interface TreeResult {
+  lockfiles: TreeLockfile[];
+  /** Set while the workspace is untrusted (offline, cached verdicts only). */
+  limited: boolean;
+  state: ServerState;
+}
+
+/** Sent by the client (command `provenanceLens.acceptWithReason`, after asking for the reason): the edit that records an exception. */
+export const ACCEPT_EDIT_REQUEST = "provenanceLens/acceptEdit" as const;
+
+/** One entry of `.provenance-lens.json` `exceptions` (the shape the policy engine and CLI read too). */
+export interface PolicyException {
+  package: string;
+  /** A version or a semver range. */
+  versions: string;
+  reason: string;
+  /** ISO date after which the exception no longer applies. */
+  expires?: string;
+}
+
+export interface AcceptEditParams {
+  /** The lockfile the finding is in; the policy file goes in its workspace folder root (else next to it). */
+  lockfileUri: string;
+  exception: PolicyException;
+}
+
+/** The name of the policy file at a folder root. */
+export const POLICY_FILE_NAME = ".provenance-lens.json" as const;
+
+/** Arguments of the client command `provenanceLens.acceptWithReason` (offered by the "Accept with a reason" code action). */
+export interface AcceptCommandArgs {
+  lockfileUri: string;
+  package: string;
+  version: string;
+}
+
+/** Arguments of the client command `provenanceLens.offerInstall` (run after a pin or override is applied). */
+export interface InstallCommandArgs {
+  /** Folder to run the install in. */
+  folderPath: string;
+  /** e.g. "npm install", "yarn install", "pnpm install", "bun install". */
+  command: string;
 }
 
 /** What the client passes in `initialize`'s initializationOptions. */
@@ -51,4 +156,13 @@ export interface InitializationOptions {
 
 export function emptyByStatus(): Record<PackageStatus, number> {
   return { invalid: 0, unsigned: 0, unverifiable: 0, signed: 0, verified: 0, "not-from-registry": 0 };
+}
+
+/** The order counts are said in a summary: the common, good news first, then what needs a look. */
+const SUMMARY_ORDER: readonly PackageStatus[] = ["verified", "signed", "not-from-registry", "unverifiable", "unsigned", "invalid"];
+
+/** "1,204 verified · 37 signed · 2 invalid": the language status item's and the CodeLens's text. */
+export function formatSummary(byStatus: Record<PackageStatus, number>): string {
+  const parts = SUMMARY_ORDER.filter((s) => byStatus[s] > 0).map((s) => `${byStatus[s].toLocaleString("en-US")} ${s}`);
+  return parts.length === 0 ? "no packages" : parts.join(" · ");
 }

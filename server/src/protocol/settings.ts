@@ -1,27 +1,62 @@
 // Settings: each key, its default and its description, declared once. The server pulls them per folder, the
 // CLI maps its flags onto them, and package.json `contributes.configuration` is checked against this list
 // by test/lsp/settingsContributions.test.ts.
-import type { PackageStatus } from "./verdicts";
+import { PACKAGE_STATUSES, type PackageStatus } from "./verdicts";
 
 export type DiagnosticLevel = "error" | "warning" | "information" | "hint" | "none";
+
+export const DIAGNOSTIC_LEVELS: readonly DiagnosticLevel[] = ["error", "warning", "information", "hint", "none"];
+
+export type SeverityLevels = Record<PackageStatus, DiagnosticLevel>;
 
 export interface Settings {
   enable: boolean;
   offline: boolean;
   includeDev: boolean;
+  /** Upstream registry override ("" = what npm's configuration says). */
+  registry: string;
+  /** Registries declared mirrors of registry.npmjs.org. */
+  mirrorsOfNpmjs: string[];
+  /** A Sigstore trusted_root.json ("" = the shipped public-good root). */
+  trustedRootPath: string;
+  /** A keys-endpoint-shaped JSON with the keys of registries other than npmjs ("" = their own endpoint). */
+  registryKeysPath: string;
+  /** Folder of the verdict cache ("" = the default folder). */
+  cachePath: string;
+  severity: SeverityLevels;
 }
 
 export type SettingKey = keyof Settings;
 
+export type SettingType = "boolean" | "string" | "array" | "object";
+
 export interface SettingDeclaration<K extends SettingKey = SettingKey> {
   key: K;
-  type: "boolean";
+  type: SettingType;
   default: Settings[K];
   description: string;
+  /**
+   * Ignored when set by an untrusted workspace (package.json `capabilities.untrustedWorkspaces.restrictedConfigurations`):
+   * a project must not be able to point the check at a registry, trust root or cache of its choosing.
+   */
+  restricted?: boolean;
 }
 
 /** The configuration section every key lives under: `provenanceLens.enable`... */
 export const SETTINGS_SECTION = "provenanceLens";
+
+/**
+ * How loudly each package status is shown on its lockfile entry (issue 3, "Where verdicts show"); the
+ * `provenanceLens.severity` setting overrides it per status.
+ */
+export const DEFAULT_STATUS_LEVELS: Readonly<SeverityLevels> = {
+  invalid: "error",
+  unsigned: "warning",
+  unverifiable: "warning",
+  signed: "information",
+  verified: "none",
+  "not-from-registry": "information",
+};
 
 export const SETTING_DECLARATIONS: readonly SettingDeclaration[] = [
   {
@@ -43,35 +78,93 @@ export const SETTING_DECLARATIONS: readonly SettingDeclaration[] = [
     default: true,
     description: "Also report packages that are only needed for development (devDependencies and what they pull in).",
   },
+  {
+    key: "registry",
+    type: "string",
+    default: "",
+    description:
+      "Upstream registry to check packages against, instead of the one npm's configuration (.npmrc) names. Empty: as npm would. Ignored when set by an untrusted workspace.",
+    restricted: true,
+  },
+  {
+    key: "mirrorsOfNpmjs",
+    type: "array",
+    default: [],
+    description:
+      "Registries (base URLs) that mirror registry.npmjs.org: what they serve is verified with npmjs's pinned keys. Ignored when set by an untrusted workspace.",
+    restricted: true,
+  },
+  {
+    key: "trustedRootPath",
+    type: "string",
+    default: "",
+    description:
+      "A Sigstore trusted_root.json to verify provenance with, instead of the public-good root shipped in the extension. Ignored when set by an untrusted workspace.",
+    restricted: true,
+  },
+  {
+    key: "registryKeysPath",
+    type: "string",
+    default: "",
+    description:
+      "A JSON file shaped like a registry's /-/npm/v1/keys answer, with the signing keys of registries other than npmjs. Empty: each registry's own keys endpoint. Ignored when set by an untrusted workspace.",
+    restricted: true,
+  },
+  {
+    key: "cachePath",
+    type: "string",
+    default: "",
+    description:
+      "Folder of the verdict cache. Empty: $XDG_CACHE_HOME/provenance-lens or ~/.cache/provenance-lens. Ignored when set by an untrusted workspace.",
+    restricted: true,
+  },
+  {
+    key: "severity",
+    type: "object",
+    default: { ...DEFAULT_STATUS_LEVELS },
+    description: "How each package status is shown in the Problems panel: error, warning, information, hint or none.",
+  },
 ];
 
 export const DEFAULT_SETTINGS: Settings = {
   enable: true,
   offline: false,
   includeDev: true,
-};
-
-/**
- * How loudly each package status is shown on its lockfile entry. One place so that a future setting can
- * override it. Registry packages are silent until verification exists ("unverifiable" is what parse-only
- * checking says of every one of them).
- */
-export const DEFAULT_STATUS_LEVELS: Readonly<Record<PackageStatus, DiagnosticLevel>> = {
-  invalid: "error",
-  unsigned: "warning",
-  unverifiable: "none",
-  signed: "none",
-  verified: "none",
-  "not-from-registry": "information",
+  registry: "",
+  mirrorsOfNpmjs: [],
+  trustedRootPath: "",
+  registryKeysPath: "",
+  cachePath: "",
+  severity: { ...DEFAULT_STATUS_LEVELS },
 };
 
 /** Reads one folder's settings from what `workspace/configuration` returned; anything malformed falls back to its default. */
 export function settingsFrom(raw: unknown): Settings {
-  const section = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
-  const settings: Settings = { ...DEFAULT_SETTINGS };
+  const section = isRecord(raw) ? raw : {};
+  const settings: Settings = { ...DEFAULT_SETTINGS, mirrorsOfNpmjs: [], severity: { ...DEFAULT_STATUS_LEVELS } };
   for (const declaration of SETTING_DECLARATIONS) {
     const value = section[declaration.key];
-    if (typeof value === typeof declaration.default) (settings as unknown as Record<string, unknown>)[declaration.key] = value;
+    switch (declaration.type) {
+      case "boolean":
+      case "string":
+        if (typeof value === declaration.type) (settings as unknown as Record<string, unknown>)[declaration.key] = typeof value === "string" ? value.trim() : value;
+        break;
+      case "array":
+        if (Array.isArray(value)) settings.mirrorsOfNpmjs = value.filter((v): v is string => typeof v === "string" && v.trim() !== "").map((v) => v.trim());
+        break;
+      case "object":
+        if (isRecord(value)) {
+          for (const status of PACKAGE_STATUSES) {
+            const level = value[status];
+            if (typeof level === "string" && (DIAGNOSTIC_LEVELS as readonly string[]).includes(level)) settings.severity[status] = level as DiagnosticLevel;
+          }
+        }
+        break;
+    }
   }
   return settings;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
