@@ -24,7 +24,7 @@ export function parsePnpmLockfileWith(text: string, options: ParseOptions, reade
     return result;
   }
   const root = doc.value as YamlMap;
-  const version = root.lockfileVersion;
+  const version = root.get("lockfileVersion");
   result.lockfileVersion = typeof version === "number" || typeof version === "string" ? version : undefined;
   const major = majorOf(root, problems, doc);
   new PnpmReader(root, doc, major, options, result).read();
@@ -35,31 +35,39 @@ export function parsePnpmLockfileWith(text: string, options: ParseOptions, reade
 function pickDocument(docs: YamlDocument[]): YamlDocument | undefined {
   const maps = docs.filter((d) => isMap(d.value));
   // pnpm 10 writes the config-dependencies document first, so the last lockfile-shaped document wins.
-  const lockfiles = maps.filter((d) => "importers" in (d.value as YamlMap) || "packages" in (d.value as YamlMap));
+  const lockfiles = maps.filter((d) => (d.value as YamlMap).has("importers") || (d.value as YamlMap).has("packages"));
   return lockfiles[lockfiles.length - 1] ?? maps[maps.length - 1];
 }
 
 const NOWHERE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 function majorOf(root: YamlMap, problems: ParseProblem[], doc: YamlDocument): Major {
-  const raw = root.lockfileVersion;
+  const raw = root.get("lockfileVersion");
   const text = raw === undefined || raw === null ? "" : String(raw);
   const major = parseInt(text, 10);
   if (major === 5 || major === 6 || major === 9) return major;
   // Unknown or missing: read it by its shape, and say so.
-  const guess: Major = isMap(root.snapshots) ? 9 : packageKeys(root).some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : packageKeys(root).some((k) => k.startsWith("/")) ? 5 : 9;
+  const guess: Major = isMap(root.get("snapshots")) ? 9 : packageKeys(root).some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : packageKeys(root).some((k) => k.startsWith("/")) ? 5 : 9;
   problems.push(
-    problem(doc.spans.get("lockfileVersion") ?? NOWHERE, "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
+    problem(doc.spans.get("")?.get("lockfileVersion") ?? NOWHERE, "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
   );
   return guess;
 }
 
 function packageKeys(root: YamlMap): string[] {
-  return isMap(root.packages) ? Object.keys(root.packages) : [];
+  const packages = root.get("packages");
+  return isMap(packages) ? [...packages.keys()] : [];
 }
 
 function isMap(value: unknown): value is YamlMap {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return value instanceof Map;
+}
+
+const EMPTY: YamlMap = new Map();
+
+function mapAt(map: YamlMap, key: string): YamlMap {
+  const value = map.get(key);
+  return value instanceof Map ? (value as YamlMap) : EMPTY;
 }
 
 function str(value: unknown): string | undefined {
@@ -101,6 +109,7 @@ class PnpmReader {
   private readonly importerPaths: Set<string>;
   private unresolved: { ref: string; from: Range } | undefined;
   private unresolvedCount = 0;
+  private readonly packageSpans: Map<string, Range>;
 
   constructor(
     private readonly root: YamlMap,
@@ -109,42 +118,44 @@ class PnpmReader {
     private readonly options: ParseOptions,
     private readonly result: ParsedLockfile,
   ) {
-    this.importerPaths = new Set(isMap(root.importers) ? Object.keys(root.importers) : ["."]);
+    const importers = root.get("importers");
+    this.importerPaths = new Set(isMap(importers) ? importers.keys() : ["."]);
+    this.packageSpans = doc.spans.get("packages") ?? new Map();
   }
 
   read(): void {
-    const packages = isMap(this.root.packages) ? this.root.packages : {};
-    const snapshots = this.major === 9 && isMap(this.root.snapshots) ? this.root.snapshots : undefined;
+    const packages = mapAt(this.root, "packages");
+    const snapshots = this.major === 9 && this.root.has("snapshots") ? mapAt(this.root, "snapshots") : undefined;
+    const snapshotSpans = this.doc.spans.get("snapshots") ?? new Map<string, Range>();
     // Entries are the snapshots in v9 (one per peer/patch variant), packages before that. A v9 package
     // with no snapshot (a truncated file) still becomes an entry, so what is readable is reported.
     const used = new Set<string>();
     const depsOf: [LockEntry, YamlMap][] = [];
     if (snapshots) {
-      for (const key of Object.keys(snapshots)) {
+      for (const [key, value] of snapshots) {
         const split = splitPnpmKey(key, 9);
-        const base = split ? `${split.name}@${split.version}` : key;
+        const base = split === undefined ? key : split.suffix === "" ? key : key.slice(0, key.length - split.suffix.length);
         used.add(base);
-        const snapshot = isMap(snapshots[key]) ? snapshots[key] : {};
-        const entry = this.entry(key, split, isMap(packages[base]) ? packages[base] : {}, snapshot, this.span("snapshots", key));
+        const snapshot = isMap(value) ? value : EMPTY;
         // The range is the packages key when there is one: that line holds the integrity being verified,
         // and peer variants of one package then share one location instead of scattering diagnostics.
-        const packageRange = this.doc.spans.get(`packages\n${base}`);
-        if (packageRange !== undefined) entry.range = packageRange;
+        const range = this.packageSpans.get(base) ?? snapshotSpans.get(key) ?? NOWHERE;
+        const entry = this.entry(key, split, mapAt(packages, base), snapshot, range);
         depsOf.push([entry, snapshot]);
       }
     }
-    for (const key of Object.keys(packages)) {
+    for (const [key, value] of packages) {
       if (used.has(key)) continue;
-      const record = isMap(packages[key]) ? packages[key] : {};
-      const entry = this.entry(key, splitPnpmKey(key, this.major), record, record, this.span("packages", key));
+      const record = isMap(value) ? value : EMPTY;
+      const entry = this.entry(key, splitPnpmKey(key, this.major), record, record, this.packageSpans.get(key) ?? NOWHERE);
       depsOf.push([entry, record]);
     }
     for (const [entry, record] of depsOf) {
       for (const group of ["dependencies", "optionalDependencies"]) {
-        const deps = record[group];
+        const deps = record.get(group);
         if (!isMap(deps)) continue;
-        for (const name of Object.keys(deps)) {
-          const id = this.resolve(name, str(deps[name]) ?? "", ".", entry.range);
+        for (const [name, ref] of deps) {
+          const id = this.resolve(name, str(ref) ?? "", ".", entry.range);
           if (id !== undefined && !entry.dependencies.includes(id)) entry.dependencies.push(id);
         }
       }
@@ -159,9 +170,6 @@ class PnpmReader {
     }
   }
 
-  private span(section: string, key: string): Range {
-    return this.doc.spans.get(`${section}\n${key}`) ?? NOWHERE;
-  }
 
   private entry(
     id: string,
@@ -170,15 +178,16 @@ class PnpmReader {
     flags: YamlMap,
     range: Range,
   ): LockEntry {
-    const resolution = isMap(record.resolution) ? record.resolution : {};
-    const name = str(record.name) ?? split?.name ?? id;
-    const version = str(record.version) ?? split?.version ?? "";
-    const entry: LockEntry = { id, name, version, range, dependencies: [], ...sourceOf(resolution, id) };
+    const resolution = mapAt(record, "resolution");
+    const name = str(record.get("name")) ?? split?.name ?? id;
+    const version = str(record.get("version")) ?? split?.version ?? "";
+    const entry: LockEntry = { id, name, version, range, dependencies: [], source: "registry" };
+    setSource(entry, resolution, id);
     if (entry.source === "registry" && entry.integrity === undefined) {
       this.result.problems.push(problem(range, "warning", "missing-integrity", `${name}@${version} has no resolution integrity in the lockfile, so its registry signature cannot be checked. Re-run pnpm install.`));
     }
-    if (flags.dev === true) entry.dev = true;
-    if (flags.optional === true) entry.optional = true;
+    if (flags.get("dev") === true) entry.dev = true;
+    if (flags.get("optional") === true) entry.optional = true;
     this.entries.set(id, entry);
     return entry;
   }
@@ -186,14 +195,13 @@ class PnpmReader {
   /** A dependency reference -> entry id, trying each form the reference can take in this version. */
   private resolve(name: string, ref: string, fromFolder: string, from: Range, importerSpan?: Range): string | undefined {
     if (ref.startsWith("link:")) return this.linkEntry(name, joinPosix(fromFolder, ref.slice(5)), importerSpan ?? from);
-    const candidates =
-      this.major === 9 ? [`${name}@${ref}`, ref] : this.major === 6 ? [`/${name}@${ref}`, ref, `/${ref}`] : [`/${name}/${ref}`, ref, `/${ref}`];
-    for (const id of candidates) {
-      const entry = this.entries.get(id);
-      if (entry === undefined) continue;
+    // The usual form first; the others (aliases, non-registry ids) only when it misses.
+    const usual = this.major === 9 ? `${name}@${ref}` : this.major === 6 ? `/${name}@${ref}` : `/${name}/${ref}`;
+    const entry = this.entries.get(usual) ?? this.entries.get(ref) ?? (this.major === 9 ? undefined : this.entries.get(`/${ref}`));
+    if (entry !== undefined) {
       // Installed under another name than its own: an alias (`foo: npm:bar@1`).
       if (entry.name !== name && entry.alias === undefined) entry.alias = name;
-      return id;
+      return entry.id;
     }
     this.unresolvedCount++;
     this.unresolved ??= { ref: `${name}: ${ref}`, from: importerSpan ?? from };
@@ -211,23 +219,24 @@ class PnpmReader {
   }
 
   private readImporters(): void {
-    const importers = isMap(this.root.importers) ? this.root.importers : { ".": this.root };
-    for (const path of Object.keys(importers)) {
-      const record = isMap(importers[path]) ? importers[path] : {};
+    const hasImporters = isMap(this.root.get("importers"));
+    const importers = hasImporters ? mapAt(this.root, "importers") : new Map([[".", this.root]]);
+    const importerSpans = this.doc.spans.get("importers");
+    for (const [path, value] of importers) {
+      const record = isMap(value) ? value : EMPTY;
       const manifest = this.options.manifests?.find((m) => m.path === path);
       const importer: Importer = { path, dependencies: [] };
       if (manifest?.name !== undefined) importer.name = manifest.name;
-      const specifiers = isMap(record.specifiers) ? record.specifiers : {};
+      const specifiers = mapAt(record, "specifiers");
       for (const [group, dev, optional] of DEP_GROUPS) {
-        const deps = record[group];
+        const deps = record.get(group);
         if (!isMap(deps)) continue;
-        for (const name of Object.keys(deps)) {
-          const value = deps[name];
+        const keySpans = this.doc.spans.get(hasImporters ? `importers\n${path}\n${group}` : group);
+        for (const [name, value] of deps) {
           // 6.x/9.x: {specifier, version}; 5.x: the version, with the specifier under `specifiers`.
-          const ref = isMap(value) ? str(value.version) ?? "" : str(value) ?? "";
-          const spec = isMap(value) ? str(value.specifier) ?? ref : str(specifiers[name]) ?? ref;
-          const keySpan = this.doc.spans.get(isMap(this.root.importers) ? `importers\n${path}\n${group}\n${name}` : `${group}\n${name}`);
-          const at = keySpan ?? this.span("importers", path);
+          const ref = isMap(value) ? str(value.get("version")) ?? "" : str(value) ?? "";
+          const spec = isMap(value) ? str(value.get("specifier")) ?? ref : str(specifiers.get(name)) ?? ref;
+          const at = keySpans?.get(name) ?? importerSpans?.get(path) ?? NOWHERE;
           const dep: ImporterDependency = { name, spec };
           const entryId = this.resolve(name, ref, path, at, at);
           if (entryId !== undefined) dep.entryId = entryId;
@@ -242,23 +251,35 @@ class PnpmReader {
 }
 
 /** Where a package comes from, from its `resolution`. */
-function sourceOf(resolution: YamlMap, id: string): { source: SourceKind; resolved?: string; integrity?: string } {
-  const integrity = str(resolution.integrity);
-  const withIntegrity = integrity === undefined ? {} : { integrity };
-  const repo = str(resolution.repo);
-  const commit = str(resolution.commit);
-  if (resolution.type === "git" || (repo !== undefined && commit !== undefined)) return { source: "git", resolved: `${repo ?? ""}#${commit ?? ""}` };
-  const directory = str(resolution.directory);
-  if (resolution.type === "directory" || directory !== undefined) return { source: "file", resolved: directory };
-  const tarball = str(resolution.tarball);
-  if (tarball !== undefined) {
-    if (tarball.startsWith("file:")) return { source: "file", resolved: tarball, ...withIntegrity };
-    // A registry tarball (`<registry>/<name>/-/<file>.tgz`) is the registry's own artifact: still verifiable.
-    if (/^https?:\/\/[^#?]+\/-\/[^/]+\.tgz$/.test(tarball)) return { source: "registry", resolved: tarball, ...withIntegrity };
-    return { source: "tarball", resolved: tarball, ...withIntegrity };
+function setSource(entry: LockEntry, resolution: YamlMap, id: string): void {
+  const integrity = str(resolution.get("integrity"));
+  const type = resolution.get("type");
+  const repo = str(resolution.get("repo"));
+  const commit = str(resolution.get("commit"));
+  const directory = str(resolution.get("directory"));
+  const tarball = str(resolution.get("tarball"));
+  if (type === "git" || (repo !== undefined && commit !== undefined)) {
+    entry.source = "git";
+    entry.resolved = `${repo ?? ""}#${commit ?? ""}`;
+    return;
   }
-  if (id.startsWith("file:") || id.includes("@file:")) return { source: "file", resolved: id.slice(id.indexOf("file:")) };
-  // `(patch_hash=...)` entries stay "registry": pnpm downloads the registry tarball (this integrity) and
-  // patches it on disk afterwards, so the registry signature and provenance of the original still apply.
-  return { source: "registry", ...withIntegrity };
+  if (type === "directory" || directory !== undefined) {
+    entry.source = "file";
+    if (directory !== undefined) entry.resolved = directory;
+    return;
+  }
+  if (integrity !== undefined) entry.integrity = integrity;
+  if (tarball !== undefined) {
+    // A registry tarball (`<registry>/<name>/-/<file>.tgz`) is the registry's own artifact: still verifiable.
+    entry.source = tarball.startsWith("file:") ? "file" : /^https?:\/\/[^#?]+\/-\/[^/]+\.tgz$/.test(tarball) ? "registry" : "tarball";
+    entry.resolved = tarball;
+    return;
+  }
+  if (id.startsWith("file:") || id.includes("@file:")) {
+    entry.source = "file";
+    entry.resolved = id.slice(id.indexOf("file:"));
+  }
+  // Otherwise "registry". `(patch_hash=...)` entries stay "registry" too: pnpm downloads the registry
+  // tarball (this integrity) and patches it on disk afterwards, so the original's signature and provenance
+  // still say something true about what was downloaded.
 }

@@ -10,12 +10,16 @@ import type { LineIndex } from "./lineIndex";
 import type { ParseProblem, Range } from "./model";
 import { problem } from "./pnpmBunShared";
 
-export type YamlMap = { [key: string]: unknown };
+/** Maps, not objects: Map keys need no string internalization, which made object-building the scanner's hot spot. */
+export type YamlMap = Map<string, unknown>;
 
 export interface YamlDocument {
   value: unknown;
-  /** Key ranges by path joined with "\n": top-level and second-level keys, and importers' dependency names. */
-  spans: Map<string, Range>;
+  /**
+   * Key ranges, grouped by the path of the map holding them (joined with "\n", "" for the root): top-level and
+   * second-level keys, and importers' dependency names.
+   */
+  spans: Map<string, Map<string, Range>>;
 }
 
 export interface YamlRead {
@@ -53,8 +57,29 @@ interface Frame {
   indent: number;
   map?: YamlMap;
   seq?: unknown[];
-  /** Keys from the document root to this container. */
+  /** Keys from the document root to this container, and the same joined with "\n". */
   path: string[];
+  pathKey: string;
+  /** Ranges of this map's keys, when they are wanted. */
+  spans?: Map<string, Range>;
+}
+
+const TOP_KEYS = new Set(["lockfileVersion", "importers", "packages", "snapshots", "dependencies", "devDependencies", "optionalDependencies", "specifiers"]);
+const ENTRY_FIELDS = new Set(["resolution", "dependencies", "optionalDependencies", "dev", "optional", "name", "version"]);
+const IMPORTER_FIELDS = new Set(["dependencies", "devDependencies", "optionalDependencies", "specifiers"]);
+
+/**
+ * Keys the lockfile model never reads (settings, engines, peer metadata, transitivePeerDependencies...). The
+ * scanner skips their lines by indentation without reading them: most of its speed comes from here. The
+ * library reader keeps them; the model built from either is the same.
+ */
+function ignored(depth: number, path: string[], key: string): boolean {
+  if (depth === 0) return !TOP_KEYS.has(key);
+  if (depth !== 2) return false;
+  const section = path[0];
+  if (section === "packages" || section === "snapshots") return !ENTRY_FIELDS.has(key);
+  if (section === "importers") return !IMPORTER_FIELDS.has(key);
+  return false;
 }
 
 function scanYaml(text: string, start: number, index: () => LineIndex): { docs: YamlDocument[]; problems: ParseProblem[] } {
@@ -68,6 +93,8 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
   let pos = start;
   // Lines are counted here, so ranges need no offset-to-line search.
   let line = -1;
+  // Lines indented deeper than this belong to an ignored key and are skipped (-1: none).
+  let skipDeeperThan = -1;
   while (pos < length) {
     line++;
     let eol = text.indexOf("\n", pos);
@@ -84,7 +111,7 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     if (first === 9) throw new Unexpected(i, "tab indentation");
     const indent = i - lineStart;
     if (indent === 0 && first === 45 && text.startsWith("---", i) && (end === i + 3 || text.charCodeAt(i + 3) === 32)) {
-      if (pending) pending.frame.map![pending.key] = null;
+      if (pending) pending.frame.map!.set(pending.key, null);
       pending = undefined;
       doc = undefined;
       stack = [];
@@ -93,9 +120,13 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     }
     if (indent === 0 && text.startsWith("...", i)) throw new Unexpected(i, "document end marker");
     const isDash = first === 45 && (i + 1 === end || text.charCodeAt(i + 1) === 32);
+    if (skipDeeperThan >= 0) {
+      if (indent > skipDeeperThan || (indent === skipDeeperThan && isDash)) continue;
+      skipDeeperThan = -1;
+    }
     if (doc === undefined) {
       if (isDash || indent !== 0) throw new Unexpected(i, "document root is not a map");
-      const root: Frame = { indent: 0, map: Object.create(null) as YamlMap, path: [] };
+      const root: Frame = { indent: 0, map: new Map(), path: [], pathKey: "" };
       doc = { value: root.map, spans: new Map() };
       docs.push(doc);
       stack = [root];
@@ -103,12 +134,12 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     if (pending !== undefined) {
       const parent = pending.frame;
       if (indent > pending.indent || (indent === pending.indent && isDash)) {
-        const child: Frame = { indent, path: [...parent.path, pending.key] };
+        const child: Frame = { indent, path: [...parent.path, pending.key], pathKey: parent.path.length === 0 ? pending.key : `${parent.pathKey}\n${pending.key}` };
         if (isDash) child.seq = [];
-        else child.map = Object.create(null) as YamlMap;
-        parent.map![pending.key] = child.seq ?? child.map;
+        else child.map = new Map();
+        parent.map!.set(pending.key, child.seq ?? child.map);
         stack.push(child);
-      } else parent.map![pending.key] = null;
+      } else parent.map!.set(pending.key, null);
       pending = undefined;
     }
     let top = stack[stack.length - 1];
@@ -151,24 +182,30 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     j++;
     while (j < end && text.charCodeAt(j) === 32) j++;
     const map = top.map;
-    if (map[key] !== undefined) {
+    const depth = top.path.length;
+    if (ignored(depth, top.path, key)) {
+      if (j === end || text.charCodeAt(j) === 35) skipDeeperThan = indent;
+      continue;
+    }
+    if (map.has(key)) {
       problems.push(
         problem(index().range(i, keyEnd), "error", "duplicate-key", `Duplicate key "${key}": only the last one counts. The lockfile was probably merged by hand; re-run pnpm install.`),
       );
     }
-    const depth = top.path.length;
     if (wantsSpan(depth, depth === 0 ? key : top.path[0])) {
       const range = { start: { line, character: indent }, end: { line, character: keyEnd - lineStart } };
-      doc.spans.set(depth === 0 ? key : `${top.path.join("\n")}\n${key}`, range);
+      let spans = top.spans;
+      if (spans === undefined) doc.spans.set(top.pathKey, (spans = top.spans = new Map()));
+      spans.set(key, range);
     }
     if (j === end || text.charCodeAt(j) === 35) {
-      map[key] = null;
+      map.set(key, null);
       pending = { frame: top, key, indent };
       continue;
     }
-    map[key] = inlineValue(text, j, end).value;
+    map.set(key, inlineValue(text, j, end).value);
   }
-  if (pending) pending.frame.map![pending.key] = null;
+  if (pending) pending.frame.map!.set(pending.key, null);
   return { docs, problems };
 }
 
@@ -315,7 +352,7 @@ class FlowReader {
 
   private collection(close: number, isMap: boolean): unknown {
     this.i++;
-    const map = isMap ? (Object.create(null) as YamlMap) : undefined;
+    const map: YamlMap | undefined = isMap ? new Map() : undefined;
     const seq: unknown[] = [];
     for (;;) {
       this.skip();
@@ -329,7 +366,7 @@ class FlowReader {
         this.skip();
         if (this.text.charCodeAt(this.i) !== 58) throw new Unexpected(this.i, "flow map entry without ':'");
         this.i++;
-        map[String(key)] = this.value();
+        map.set(String(key), this.value());
       } else seq.push(this.value());
       this.skip();
       const c = this.text.charCodeAt(this.i);
@@ -359,7 +396,7 @@ function readWithLibrary(text: string, lazyIndex: () => LineIndex): { docs: Yaml
 
 function documentValue(document: Document, problems: ParseProblem[], index: LineIndex): unknown {
   try {
-    return document.toJS({ maxAliasCount: 100 });
+    return stringKeys(document.toJS({ maxAliasCount: 100, mapAsMap: true }));
   } catch (error) {
     const at = document.range?.[0] ?? 0;
     problems.push(problem(index.range(at, at), "error", "parse-error", `This YAML document could not be read: ${String(error)}`));
@@ -367,15 +404,25 @@ function documentValue(document: Document, problems: ParseProblem[], index: Line
   }
 }
 
-function librarySpans(document: Document, index: LineIndex): Map<string, Range> {
-  const spans = new Map<string, Range>();
+/** The scanner's shape: Maps with string keys (YAML allows other scalars as keys; the scanner reads them as text). */
+function stringKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stringKeys);
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [String(k), stringKeys(v)]));
+  return value;
+}
+
+function librarySpans(document: Document, index: LineIndex): Map<string, Map<string, Range>> {
+  const spans = new Map<string, Map<string, Range>>();
   const walk = (map: YAMLMap, path: string[]): void => {
     for (const pair of map.items) {
       if (!isScalar(pair.key) || pair.key.range == null) continue;
       const key = String(pair.key.value);
       const depth = path.length;
       if (wantsSpan(depth, depth === 0 ? key : path[0])) {
-        spans.set(depth === 0 ? key : `${path.join("\n")}\n${key}`, index.range(pair.key.range[0], pair.key.range[1]));
+        const group = path.join("\n");
+        let map = spans.get(group);
+        if (map === undefined) spans.set(group, (map = new Map()));
+        map.set(key, index.range(pair.key.range[0], pair.key.range[1]));
       }
       if (isMap(pair.value) && (depth === 0 || (depth < 3 && path[0] === "importers"))) walk(pair.value, [...path, key]);
     }
