@@ -6,7 +6,7 @@ import { CHECK_DEFAULTS, parseArgs, type CheckCommand, type CliCommand } from ".
 const check = (fields: Partial<CheckCommand>): CheckCommand => ({ kind: "check", target: undefined, ...CHECK_DEFAULTS, ...fields });
 
 const CASES: { argv: string[]; expected: CliCommand | "usage-error" }[] = [
-  { argv: ["check"], expected: check({ target: undefined, format: "text", offline: false }) },
+  { argv: ["check"], expected: check({ target: undefined, format: "text", offline: false, failOn: ["invalid"] }) },
   { argv: ["check", "some/dir"], expected: check({ target: "some/dir", format: "text", offline: false }) },
   { argv: ["check", "--format", "json", "a/yarn.lock"], expected: check({ target: "a/yarn.lock", format: "json", offline: false }) },
   { argv: ["check", "--format=text", "--offline"], expected: check({ target: undefined, format: "text", offline: true }) },
@@ -15,6 +15,18 @@ const CASES: { argv: string[]; expected: CliCommand | "usage-error" }[] = [
   { argv: ["check", "--registry", "http://127.0.0.1:4873/", "--mirror-of-npmjs"], expected: check({ registry: "http://127.0.0.1:4873/", mirrorOfNpmjs: true }) },
   { argv: ["check", "--registry-keys=k.json", "--trusted-root", "root.json", "--no-cache"], expected: check({ registryKeysFile: "k.json", trustedRootFile: "root.json", noCache: true }) },
   { argv: ["check", "--cache-dir", "/tmp/c", "."], expected: check({ cacheDir: "/tmp/c", target: "." }) },
+  { argv: ["check", "--base", "origin/main"], expected: check({ base: "origin/main" }) },
+  { argv: ["check", "--base=HEAD~1", "--format", "sarif"], expected: check({ base: "HEAD~1", format: "sarif" }) },
+  { argv: ["check", "--format", "markdown"], expected: check({ format: "markdown" }) },
+  { argv: ["check", "--fail-on", "unsigned,invalid"], expected: check({ failOn: ["invalid", "unsigned"] }) },
+  { argv: ["check", "--fail-on=verified, signed ,signed"], expected: check({ failOn: ["signed", "verified"] }) },
+  { argv: ["check", "--fail-on", "not-from-registry"], expected: check({ failOn: ["not-from-registry"] }) },
+  { argv: ["check", "--fail-on", "invalid,trusted"], expected: "usage-error" },
+  { argv: ["check", "--fail-on", ","], expected: "usage-error" },
+  { argv: ["check", "--fail-on"], expected: "usage-error" },
+  { argv: ["check", "--base"], expected: "usage-error" },
+  { argv: ["check", "--base", "--upload-pack=evil"], expected: "usage-error" },
+  { argv: ["check", "--format", "html"], expected: "usage-error" },
   { argv: ["check", "--mirror-of-npmjs"], expected: "usage-error" },
   { argv: ["check", "--registry", "ftp://x"], expected: "usage-error" },
   { argv: ["check", "--registry"], expected: "usage-error" },

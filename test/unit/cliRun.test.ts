@@ -45,7 +45,7 @@ test("check --format json: schema, one package per name@version@source, 1-based 
   const { code, stdout, stderr } = await run(["check", path.join(FIXTURES, "basic"), "--format", "json"]);
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
-  assert.deepEqual(Object.keys(report), ["schemaVersion", "trustedRoot", "lockfiles", "summary"]);
+  assert.deepEqual(Object.keys(report), ["schemaVersion", "trustedRoot", "lockfiles", "notices", "summary"]);
   assert.match(report.trustedRoot, /^Sigstore trusted root from \d{4}-\d\d-\d\d \(shipped\)$/);
   assert.equal(report.schemaVersion, 1);
   assert.equal(report.lockfiles.length, 1);

@@ -1,5 +1,6 @@
 // Command-line arguments -> what to do. Pure, so a table of argv in / command out tests it.
 import { PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
+import type { BundleCommand } from "./bundleCommand";
 
 export const OUTPUT_FORMATS = ["text", "json", "sarif", "markdown"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -28,22 +29,28 @@ export interface CheckCommand {
   base?: string;
   /** `--fail-on STATUS[,STATUS]`: the statuses that make the exit code 1. */
   failOn: readonly PackageStatus[];
+  /** `--trust-bundle FILE`: verify from this trust bundle instead of any registry (issue #5). */
+  trustBundleFile?: string;
 }
 
 export const CHECK_DEFAULTS: Omit<CheckCommand, "kind" | "target"> = { format: "text", offline: false, mirrorOfNpmjs: false, noCache: false, failOn: DEFAULT_FAIL_ON };
 
 export type CliCommand =
   | CheckCommand
+  | BundleCommand
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "usage-error"; message: string };
 
 export const USAGE = `Usage: provenance-lens check [DIR|LOCKFILE] [--base REF] [--format text|json|sarif|markdown]
-                            [--fail-on STATUS[,STATUS]] [--offline]
+                            [--fail-on STATUS[,STATUS]] [--offline] [--trust-bundle FILE]
+       provenance-lens bundle [DIR|LOCKFILE] --out FILE [--registry URL ...]
 
 Checks every dependency in the JavaScript lockfile(s) of DIR (default: the current folder, searched
 below, node_modules excluded) or in one LOCKFILE: where it comes from, and whether its registry
-signature and Sigstore provenance verify.
+signature and Sigstore provenance verify. \`bundle\` runs the same check online and writes everything
+it verified from into one trust bundle FILE, to check later with --trust-bundle on a machine with no
+network (it takes check's registry options).
 
 Options:
   --base REF             Report only packages added or changed since git REF (a branch, tag or
@@ -58,6 +65,9 @@ Options:
   --mirror-of-npmjs      Declare that registry a mirror of registry.npmjs.org: what it serves is
                          verified with npmjs's keys pinned in the product, never with its own.
   --registry-keys FILE   Signing keys (a /-/npm/v1/keys JSON) for registries other than npmjs.
+  --trust-bundle FILE    Verify from a trust bundle (made by \`bundle\`) instead of any registry:
+                         no network. Packages it does not cover are unverifiable.
+  --out FILE             (bundle) Where to write the trust bundle.
   --trusted-root FILE    A Sigstore trusted_root.json instead of the shipped public-good root.
   --cache-dir DIR        Where verified verdicts are kept (default ~/.cache/provenance-lens).
   --no-cache             Keep verdicts in memory only.
@@ -65,7 +75,8 @@ Options:
   -v, --version       Show the version.
 
 Exit codes: 0 nothing to fail on, 1 a reported package has a --fail-on status or the lockfile has a
-parse error, 2 usage error, unreadable lockfile or unknown --base REF.
+parse error, 2 usage error, unreadable lockfile, unknown --base REF, or an unreadable or malformed
+trust bundle.
 
 Full reference: docs/CLI.md.`;
 
@@ -75,7 +86,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const [verb, ...rest] = argv;
   if (verb === undefined) return { kind: "usage-error", message: "Missing command: expected `check`." };
   if (verb === "help") return { kind: "help" };
-  if (verb !== "check") return { kind: "usage-error", message: `Unknown command: ${verb}. Expected \`check\`.` };
+  if (verb !== "check" && verb !== "bundle") return { kind: "usage-error", message: `Unknown command: ${verb}. Expected \`check\` or \`bundle\`.` };
+  let out: string | undefined;
   const command: CheckCommand = { kind: "check", target: undefined, ...CHECK_DEFAULTS };
   const valueOf = (i: number, name: string): string | { error: string } => {
     const arg = rest[i];
@@ -85,7 +97,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const flag = arg.startsWith("--") && arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
-    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir", "--base", "--fail-on"].includes(flag);
+    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir", "--base", "--fail-on", "--trust-bundle", "--out"].includes(flag);
     if (takesValue) {
       const value = valueOf(i, flag);
       if (typeof value !== "string") {
@@ -109,6 +121,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         command.registry = value;
       } else if (flag === "--registry-keys") command.registryKeysFile = value;
       else if (flag === "--trusted-root") command.trustedRootFile = value;
+      else if (flag === "--trust-bundle") command.trustBundleFile = value;
+      else if (flag === "--out") out = value;
       else command.cacheDir = value;
     } else if (arg === "--offline") command.offline = true;
     else if (arg === "--mirror-of-npmjs") command.mirrorOfNpmjs = true;
@@ -126,6 +140,14 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   if (command.mirrorOfNpmjs && command.registry === undefined) {
     return { kind: "usage-error", message: "--mirror-of-npmjs declares the --registry URL a mirror: give --registry too." };
   }
+  if (verb === "bundle") {
+    // `bundle` records an online check: options that make it offline or narrow it make no sense there.
+    if (out === undefined) return { kind: "usage-error", message: "bundle needs --out FILE: where to write the trust bundle." };
+    const odd = command.offline ? "--offline" : command.trustBundleFile !== undefined ? "--trust-bundle" : command.base !== undefined ? "--base" : undefined;
+    if (odd !== undefined) return { kind: "usage-error", message: `${odd} cannot be used with bundle: it records an online check.` };
+    return { kind: "bundle", out, check: command };
+  }
+  if (out !== undefined) return { kind: "usage-error", message: "--out belongs to the bundle command." };
   return command;
 }
 

@@ -64,20 +64,21 @@ export function formatMarkdown(report: Report, options: MarkdownOptions): string
     out.push("", "</details>");
   }
 
-  // With --base, what changed and still verifies is worth a look too: its evidence is what a reviewer checks.
-  if (base !== undefined) {
-    const fine = report.lockfiles.flatMap((l) => l.packages.map((pkg, i) => ({ l, pkg, change: l.changes?.entries[i] })));
-    const trusted = fine.filter((f) => (f.pkg.status === "verified" || f.pkg.status === "signed") && !findings.some((x) => x.pkg === f.pkg));
-    if (trusted.length > 0) {
-      out.push("", "<details>", `<summary>${trusted.length} changed package${trusted.length === 1 ? "" : "s"} that verify</summary>`, "");
-      for (const { pkg, change } of trusted.slice(0, MAX_LISTED)) {
-        const what = change === undefined ? "" : ` (${escape(describeChange(change))})`;
-        const evidence = evidenceLinks(pkg);
-        out.push(`- ${MARK[pkg.status]} **${pkg.status}** \`${code(packageLabel(pkg))}\`${what}${evidence === "" ? "" : `: ${evidence}`}`);
-      }
-      if (trusted.length > MAX_LISTED) out.push(`- …and ${trusted.length - MAX_LISTED} more`);
-      out.push("", "</details>");
+  // What verifies is listed too: its evidence (source commit, log entry) is what a reviewer checks.
+  const fine = report.lockfiles.flatMap((l) => l.packages.map((pkg, i) => ({ pkg, change: l.changes?.entries[i] })));
+  const trusted = fine.filter((f) => (f.pkg.status === "verified" || f.pkg.status === "signed") && !findings.some((x) => x.pkg === f.pkg));
+  if (trusted.length > 0) {
+    const noun = `${base === undefined ? "" : "changed "}package${trusted.length === 1 ? "" : "s"}`;
+    out.push("", "<details>", `<summary>${trusted.length} ${noun} that verify</summary>`, "");
+    for (const { pkg, change } of trusted.slice(0, MAX_LISTED)) {
+      const what = change === undefined ? "" : ` (${escape(describeChange(change))})`;
+      const evidence = evidenceLinks(pkg);
+      out.push(`- ${MARK[pkg.status]} **${pkg.status}** \`${code(packageLabel(pkg))}\`${what}${evidence === "" ? "" : `: ${evidence}`}`);
     }
+    if (trusted.length > MAX_LISTED) out.push(`- …and ${trusted.length - MAX_LISTED} more`);
+    out.push("", "</details>");
+  }
+  if (base !== undefined) {
     const removed = report.lockfiles.flatMap((l) => l.changes?.removedPackages ?? []);
     if (removed.length > 0) out.push("", `Removed: ${removed.slice(0, 50).map((r) => `\`${code(`${r.name}@${r.version}`)}\``).join(", ")}${removed.length > 50 ? `, …and ${removed.length - 50} more` : ""}.`);
   }
@@ -99,9 +100,9 @@ function evidenceLinks(pkg: ReportPackage): string {
   return parts.join(" · ");
 }
 
-/** Text from packages and registries goes into a comment that renders HTML: neutralise markup and mentions. */
+/** Text from packages and registries goes into a comment that renders HTML: neutralise markup and @mentions (a zero-width space after an @ that starts a word). */
 function escape(text: string): string {
-  return text.replace(/[<>&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&amp;")).replace(/([\\`*_[\]|])/g, "\\$1").replace(/@(?=[A-Za-z0-9])/g, "@\u200b");
+  return text.replace(/[<>&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&amp;")).replace(/([\\`*_[\]|])/g, "\\$1").replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, "$1@\u200b");
 }
 
 /** Inside backticks only a backtick can break out. */

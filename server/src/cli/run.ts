@@ -12,6 +12,8 @@ import { findLockfiles, readManifests } from "../workspace/discovery";
 import { errorCode, type FileSystem } from "../workspace/fileSystem";
 import type { CheckCommand, CliCommand } from "./args";
 import { USAGE } from "./args";
+import { runBundle, trustBundleOptionsOf } from "./bundleCommand";
+import { lockfileCoverageWarning } from "../bundle/reader";
 import { formatJson } from "./formatJson";
 import { formatMarkdown } from "./formatMarkdown";
 import { formatSarif } from "./formatSarif";
@@ -53,6 +55,8 @@ export async function runCli(command: CliCommand, deps: CliDeps): Promise<ExitCo
       return 2;
     case "check":
       return runCheck(command, deps);
+    case "bundle":
+      return runBundle(command, deps, checkerOptionsOf);
   }
 }
 
@@ -91,7 +95,8 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
     deps.stderr(`provenance-lens: ${lockfiles}\n`);
     return 2;
   }
-  const options = await checkerOptionsOf(command, deps);
+  const trustBundleFile = command.trustBundleFile;
+  const options = trustBundleFile === undefined ? await checkerOptionsOf(command, deps) : await trustBundleOptionsOf({ ...command, trustBundleFile }, deps, checkerOptionsOf);
   if (typeof options === "string") {
     deps.stderr(`provenance-lens: ${options}\n`);
     return 2;
@@ -118,6 +123,8 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
     }
     const reading = await readManifests(deps.fs, path.dirname(file));
     for (const warning of reading.warnings) deps.stderr(`provenance-lens: ${warning}\n`);
+    const uncovered = options.trustBundle === undefined ? undefined : lockfileCoverageWarning(options.trustBundle, path.relative(deps.cwd, file) || file, text);
+    if (uncovered !== undefined) deps.stderr(`provenance-lens: warning: ${uncovered}\n`);
     const analysis = await analyzeLockfile({ path: file, text, manifests: reading.manifests, checker, offline: command.offline, includeDev: true, signal: deps.signal });
     analyses.push(analysis);
     if (review === undefined || baseFs === undefined || revision === undefined || !revision.ok) continue;
