@@ -8,7 +8,7 @@
 import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
 import { readBunJson } from "./bunJson";
-import { markDevByReachability, prepareLockText, problem, reachable } from "./pnpmBunShared";
+import { prepareLockText, problem } from "./pnpmBunShared";
 
 type Json = { [key: string]: unknown };
 
@@ -48,7 +48,7 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
       problems.push(problem(range, "error", "parse-error", `The entry for ${key} is not a [ "name@version", ... ] tuple; it was skipped.`));
       continue;
     }
-    const entry: LockEntry = { id: key, range, dependencies: [], ...describeTuple(tuple, root) };
+    const entry = describeTuple(key, range, tuple, root);
     const installedAs = tree.nameOf(key);
     if (installedAs !== entry.name) entry.alias = installedAs;
     if (entry.source === "registry" && entry.integrity === undefined) {
@@ -56,7 +56,7 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
     }
     const info = infoOf(tuple);
     const optionalPeers = Array.isArray(info.optionalPeers) ? info.optionalPeers : [];
-    const optional = new Set<string>();
+    let optional: Set<string> | undefined;
     for (const group of ["dependencies", "optionalDependencies", "peerDependencies"]) {
       const deps = info[group];
       if (!isObject(deps)) continue;
@@ -72,16 +72,15 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
           continue;
         }
         if (!entry.dependencies.includes(id)) entry.dependencies.push(id);
-        if (isOptional) optional.add(id);
+        if (isOptional) (optional ??= new Set()).add(id);
       }
     }
-    if (optional.size > 0) optionalEdges.set(key, optional);
+    if (optional !== undefined) optionalEdges.set(key, optional);
     entries.push(entry);
   }
   result.entries = entries;
   result.importers = importersOf(root, tree, options);
-  markDevByReachability(entries, result.importers);
-  markOptionalByReachability(entries, result.importers, optionalEdges);
+  markDevAndOptional(entries, result.importers, optionalEdges);
   if (unresolved !== undefined) {
     problems.push(problem(unresolved.at, "warning", "unresolved-dependency", `${unresolved.count} dependency(ies) are not in bun.lock's packages (first: ${unresolved.ref}). The lockfile is incomplete or was edited by hand; re-run bun install.`));
   }
@@ -147,30 +146,36 @@ class InstallTree {
   }
 }
 
-function describeTuple(tuple: unknown[], root: Json): Pick<LockEntry, "name" | "version" | "source" | "resolved" | "integrity"> {
+function describeTuple(key: string, range: Range, tuple: unknown[], root: Json): LockEntry {
   const id = tuple[0] as string;
   const at = id.indexOf("@", 1);
   const name = at === -1 ? id : id.slice(0, at);
   const spec = at === -1 ? "" : id.slice(at + 1);
-  const source = (kind: SourceKind, version = spec, resolved: string | undefined = spec) => ({ name, version, source: kind, resolved });
+  const entry: LockEntry = { id: key, name, version: spec, source: "registry", range, dependencies: [] };
+  const from = (source: SourceKind, resolved: string): LockEntry => {
+    entry.source = source;
+    entry.resolved = resolved;
+    return entry;
+  };
   if (spec.startsWith("workspace:")) {
     const folder = spec.slice("workspace:".length);
     const workspace = isObject(root.workspaces) ? root.workspaces[folder] : undefined;
-    const version = isObject(workspace) && typeof workspace.version === "string" ? workspace.version : spec;
-    return source("workspace", version, folder);
+    if (isObject(workspace) && typeof workspace.version === "string") entry.version = workspace.version;
+    return from("workspace", folder);
   }
-  if (spec.startsWith("root:")) return source("workspace", spec, ".");
-  if (spec.startsWith("link:")) return source("link", spec, spec.slice(5));
-  if (spec.startsWith("file:")) return source("file", spec, spec.slice(5));
-  if (spec.startsWith("github:") || spec.startsWith("git+") || spec.startsWith("git:")) return source("git");
-  if (/^https?:\/\//.test(spec)) return source("tarball");
+  if (spec.startsWith("root:")) return from("workspace", ".");
+  if (spec.startsWith("link:")) return from("link", spec.slice(5));
+  if (spec.startsWith("file:")) return from("file", spec.slice(5));
+  if (spec.startsWith("github:") || spec.startsWith("git+") || spec.startsWith("git:")) return from("git", spec);
+  if (spec.startsWith("https://") || spec.startsWith("http://")) return from("tarball", spec);
   if (typeof tuple[1] === "string") {
     // npm: the registry string is empty for the default registry, else the tarball URL.
-    const integrity = typeof tuple[3] === "string" && tuple[3] !== "" ? tuple[3] : undefined;
-    return { name, version: spec, source: "registry", resolved: tuple[1] === "" ? undefined : tuple[1], integrity };
+    if (tuple[1] !== "") entry.resolved = tuple[1];
+    if (typeof tuple[3] === "string" && tuple[3] !== "") entry.integrity = tuple[3];
+    return entry;
   }
   // Anything else is a local tarball path.
-  return source("file");
+  return from("file", spec);
 }
 
 function importersOf(root: Json, tree: InstallTree, options: ParseOptions): Importer[] {
@@ -200,25 +205,45 @@ function importersOf(root: Json, tree: InstallTree, options: ParseOptions): Impo
   return importers;
 }
 
-/** Bun does not record `optional`: an entry is optional when only optional edges lead to it. */
-function markOptionalByReachability(entries: LockEntry[], importers: Importer[], optionalEdges: Map<string, Set<string>>): void {
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  const roots: string[] = [];
-  const all: string[] = [];
+/**
+ * Bun records neither `dev` nor `optional`: an entry is dev when only devDependencies reach it, optional when
+ * only optional edges do. Index-based breadth-first walks, as this runs on every parse of thousands of entries.
+ */
+function markDevAndOptional(entries: LockEntry[], importers: Importer[], optionalEdges: Map<string, Set<string>>): void {
+  const indexOf = new Map<string, number>();
+  entries.forEach((e, i) => indexOf.set(e.id, i));
+  const deps = entries.map((e) => e.dependencies.map((d) => indexOf.get(d) ?? -1));
+  const required = entries.map((e, i) => {
+    const skip = optionalEdges.get(e.id);
+    return skip === undefined ? deps[i] : deps[i].filter((_, k) => !skip.has(e.dependencies[k]));
+  });
+  const walk = (roots: number[], edges: number[][]): Uint8Array => {
+    const seen = new Uint8Array(entries.length);
+    const queue: number[] = [];
+    for (const r of roots) if (r >= 0 && seen[r] === 0) (seen[r] = 1), queue.push(r);
+    for (let q = 0; q < queue.length; q++) {
+      for (const next of edges[queue[q]]) if (next >= 0 && seen[next] === 0) (seen[next] = 1), queue.push(next);
+    }
+    return seen;
+  };
+  const prodRoots: number[] = [];
+  const devRoots: number[] = [];
+  const requiredRoots: number[] = [];
   for (const importer of importers) {
     for (const dep of importer.dependencies) {
-      if (dep.entryId === undefined) continue;
-      all.push(dep.entryId);
-      if (dep.optional !== true) roots.push(dep.entryId);
+      const i = dep.entryId === undefined ? -1 : indexOf.get(dep.entryId) ?? -1;
+      (dep.dev === true ? devRoots : prodRoots).push(i);
+      if (dep.optional !== true) requiredRoots.push(i);
     }
   }
-  const required = reachable(roots, (id) => {
-    const skip = optionalEdges.get(id);
-    const deps = byId.get(id)?.dependencies ?? [];
-    return skip === undefined ? deps : deps.filter((d) => !skip.has(d));
+  const prod = walk(prodRoots, deps);
+  const dev = walk(devRoots, deps);
+  const any = walk([...prodRoots, ...devRoots], deps);
+  const needed = walk(requiredRoots, required);
+  entries.forEach((entry, i) => {
+    if (prod[i] === 0 && dev[i] === 1) entry.dev = true;
+    if (needed[i] === 0 && any[i] === 1) entry.optional = true;
   });
-  const any = reachable(all, (id) => byId.get(id)?.dependencies ?? []);
-  for (const entry of entries) if (!required.has(entry.id) && any.has(entry.id)) entry.optional = true;
 }
 
 export function binaryBunLockfile(): ParsedLockfile {
