@@ -52,9 +52,12 @@ export function prepareLockText(text: string, tool: string): PreparedText {
   return { text: conflicts.length === 0 ? text : keepOurSide(text), start, index: lazyIndex, problems };
 }
 
-/** Cheap pre-check (memchr-speed indexOf) before the line-anchored regex of findConflictMarkers. */
+/**
+ * Cheap pre-check before the line-anchored regex of findConflictMarkers. Every conflict opens with a
+ * `<<<<<<<` line; "=======" is not searched for because base64 integrities are full of "=".
+ */
 function mayHaveConflict(text: string): boolean {
-  return text.indexOf("<<<<<<<") !== -1 || text.indexOf("=======") !== -1 || text.indexOf(">>>>>>>") !== -1;
+  return text.startsWith("<<<<<<<") || text.indexOf("\n<<<<<<<") !== -1;
 }
 
 /**
