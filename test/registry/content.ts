@@ -130,6 +130,8 @@ export class RegistryContent {
       const key = attacker.keyid === undefined ? this.keys.attacker : { ...this.keys.attacker, keyid: attacker.keyid };
       return this.signature(key, name, version, integrity);
     }
+    if (has(m, "signature-bad-base64")) return { keyid: this.keys.registry.keyid, sig: "%%not base64: a registry bug or an attacker%%" };
+    if (has(m, "signature-bad-der")) return { keyid: this.keys.registry.keyid, sig: Buffer.from(`not a DER signature of ${name}@${version}`).toString("base64") };
     if (has(m, "unknown-key")) return this.signature(this.keys.unknown, name, version, integrity);
     if (has(m, "expired-key")) return this.signature(this.keys.expired, name, version, integrity);
     return this.signature(this.keys.registry, name, version, integrity);

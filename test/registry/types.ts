@@ -42,6 +42,10 @@ export type Misbehaviour =
   | { kind: "expired-key" }
   /** Serve the signature made for another `name@version`. */
   | { kind: "replay-signature"; from: string }
+  /** The signature's `sig` is not base64 at all (keyid still the registry's). */
+  | { kind: "signature-bad-base64" }
+  /** The signature's `sig` is base64, but of bytes that are not a DER ECDSA signature. */
+  | { kind: "signature-bad-der" }
   /** The keys endpoint offers an attacker's key under npmjs.org's keyid, and packages are signed with it. */
   | { kind: "attacker-keys"; keyid?: string }
   // Attestations
