@@ -54,7 +54,7 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
   let fieldLines = 0;
   let inPackages = false;
   let seenPackages = false;
-  const ranges: OffsetRange[] = [];
+  const offsets = new Int32Array(entryKeys.length * 4);
   let lockfileVersion: OffsetRange | undefined;
 
   const n = text.length;
@@ -69,12 +69,20 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
       } else if (c2 === 34) {
         if (text.charCodeAt(ls + depth2 - 1) !== unit || text.charCodeAt(ls) !== unit) return undefined;
         const p = ls + depth2;
-        const end = stringEnd(text, p + 1) + 1;
-        if (end === 0) return undefined;
-        const key = decodeKey(text.slice(p + 1, end - 1));
-        if (entryCount >= entryKeys.length || entryKeys[entryCount] !== key) return undefined;
+        if (entryCount >= entryKeys.length) return undefined;
+        const expected = entryKeys[entryCount];
+        let end = p + expected.length + 2;
+        // Compared in place: no slice per key unless it is written with escapes.
+        if (!text.startsWith(expected, p + 1) || text.charCodeAt(end - 1) !== 34) {
+          end = stringEnd(text, p + 1) + 1;
+          if (end === 0 || decodeKey(text.slice(p + 1, end - 1)) !== expected) return undefined;
+        }
+        const at = entryCount * 4;
+        offsets[at] = p;
+        offsets[at + 1] = end;
+        offsets[at + 2] = line;
+        offsets[at + 3] = ls;
         entryCount++;
-        ranges.push({ start: p, end, line, lineStart: ls });
       } else if (text.charCodeAt(ls + width) === 125 /* } */ && text.charCodeAt(ls + width - 1) === unit) {
         inPackages = false;
       }
@@ -111,5 +119,5 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
     ls = next + 1;
   }
   if (!seenPackages || inPackages || topCount !== topKeys.length || entryCount !== entryKeys.length) return undefined;
-  return { packages: new Map(), packageOrder: { keys: entryKeys, ranges, fieldLines }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
+  return { packages: new Map(), packageOrder: { keys: entryKeys, offsets, fieldLines }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
 }

@@ -104,6 +104,12 @@ export class NodeModulesTree {
   }
 }
 
+/** Key i of the layout scan's packageOrder, with its line (so no line index is needed). */
+function orderedRange(offsets: Int32Array, i: number): OffsetRange {
+  const at = 4 * i;
+  return { start: offsets[at], end: offsets[at + 1], line: offsets[at + 2], lineStart: offsets[at + 3] };
+}
+
 /** Where the installed name starts in a packages key; -1 for a workspace folder (no node_modules segment). */
 function installedNameStart(key: string): number {
   // Backwards over the slashes with character tests: string methods cost a runtime call each (see hasAt).
@@ -178,7 +184,7 @@ export function buildFromPackages(packages: Json, input: NpmModelInput): NpmMode
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const raw = packages[key];
-    const keyRange = (order !== undefined ? order.ranges[i] : locations.packages.get(key)) ?? { start: 0, end: 0 };
+    const keyRange = order !== undefined ? orderedRange(order.offsets, i) : locations.packages.get(key) ?? { start: 0, end: 0 };
     if (!isObject(raw)) {
       problems.push({ ...keyRange, severity: "warning", code: "invalid-entry", message: `The entry "${key}" is not an object; it was skipped.` });
       continue;

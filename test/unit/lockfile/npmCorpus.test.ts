@@ -74,7 +74,8 @@ for (const file of files) {
     assert.ok(byLayout?.packageOrder !== undefined, "npm's own layout is recognised");
     assert.ok(general !== undefined);
     assert.deepEqual(general.duplicates, []);
-    const fromLayout = byLayout.packageOrder.keys.map((k, i) => [k, byLayout.packageOrder?.ranges[i].start, byLayout.packageOrder?.ranges[i].end]);
+    const { keys, offsets } = byLayout.packageOrder;
+    const fromLayout = keys.map((k, i) => [k, offsets[4 * i], offsets[4 * i + 1]]);
     assert.deepEqual(fromLayout, [...general.packages].map(([k, r]) => [k, r.start, r.end]));
     assert.deepEqual(byLayout.lockfileVersion, general.lockfileVersion);
   });
