@@ -8,7 +8,7 @@
 import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
 import { readBunJson } from "./bunJson";
-import { prepareLockText, problem } from "./pnpmBunShared";
+import { markDevAndOptional, prepareLockText, problem } from "./pnpmBunShared";
 
 type Json = { [key: string]: unknown };
 
@@ -80,6 +80,7 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
   }
   result.entries = entries;
   result.importers = importersOf(root, tree, options);
+  // Bun records neither `dev` nor `optional`: both come from which edges reach an entry.
   markDevAndOptional(entries, result.importers, optionalEdges);
   if (unresolved !== undefined) {
     problems.push(problem(unresolved.at, "warning", "unresolved-dependency", `${unresolved.count} dependency(ies) are not in bun.lock's packages (first: ${unresolved.ref}). The lockfile is incomplete or was edited by hand; re-run bun install.`));
@@ -203,47 +204,6 @@ function importersOf(root: Json, tree: InstallTree, options: ParseOptions): Impo
     importers.push(importer);
   }
   return importers;
-}
-
-/**
- * Bun records neither `dev` nor `optional`: an entry is dev when only devDependencies reach it, optional when
- * only optional edges do. Index-based breadth-first walks, as this runs on every parse of thousands of entries.
- */
-function markDevAndOptional(entries: LockEntry[], importers: Importer[], optionalEdges: Map<string, Set<string>>): void {
-  const indexOf = new Map<string, number>();
-  entries.forEach((e, i) => indexOf.set(e.id, i));
-  const deps = entries.map((e) => e.dependencies.map((d) => indexOf.get(d) ?? -1));
-  const required = entries.map((e, i) => {
-    const skip = optionalEdges.get(e.id);
-    return skip === undefined ? deps[i] : deps[i].filter((_, k) => !skip.has(e.dependencies[k]));
-  });
-  const walk = (roots: number[], edges: number[][]): Uint8Array => {
-    const seen = new Uint8Array(entries.length);
-    const queue: number[] = [];
-    for (const r of roots) if (r >= 0 && seen[r] === 0) (seen[r] = 1), queue.push(r);
-    for (let q = 0; q < queue.length; q++) {
-      for (const next of edges[queue[q]]) if (next >= 0 && seen[next] === 0) (seen[next] = 1), queue.push(next);
-    }
-    return seen;
-  };
-  const prodRoots: number[] = [];
-  const devRoots: number[] = [];
-  const requiredRoots: number[] = [];
-  for (const importer of importers) {
-    for (const dep of importer.dependencies) {
-      const i = dep.entryId === undefined ? -1 : indexOf.get(dep.entryId) ?? -1;
-      (dep.dev === true ? devRoots : prodRoots).push(i);
-      if (dep.optional !== true) requiredRoots.push(i);
-    }
-  }
-  const prod = walk(prodRoots, deps);
-  const dev = walk(devRoots, deps);
-  const any = walk([...prodRoots, ...devRoots], deps);
-  const needed = walk(requiredRoots, required);
-  entries.forEach((entry, i) => {
-    if (prod[i] === 0 && dev[i] === 1) entry.dev = true;
-    if (needed[i] === 0 && any[i] === 1) entry.optional = true;
-  });
 }
 
 export function binaryBunLockfile(): ParsedLockfile {

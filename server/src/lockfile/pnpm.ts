@@ -2,7 +2,7 @@
 // Key and reference forms: https://github.com/pnpm/spec/blob/master/lockfile/ (5.2, 6.0, 9.0).
 import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
-import { joinPosix, markDevByReachability, prepareLockText, problem } from "./pnpmBunShared";
+import { joinPosix, markDevAndOptional, prepareLockText, problem } from "./pnpmBunShared";
 import { readPnpmYaml, type YamlDocument, type YamlMap } from "./pnpmYaml";
 
 type Major = 5 | 6 | 9;
@@ -162,7 +162,8 @@ class PnpmReader {
     }
     this.readImporters();
     this.result.entries.push(...this.entries.values());
-    if (this.major === 9) markDevByReachability(this.result.entries, this.result.importers);
+    // pnpm 9 dropped `dev` from the lockfile (`optional` stays on snapshots).
+    if (this.major === 9) markDevAndOptional(this.result.entries, this.result.importers);
     if (this.unresolved) {
       this.result.problems.push(
         problem(this.unresolved.from, "warning", "unresolved-dependency", `${this.unresolvedCount} dependency reference(s) point at packages missing from the lockfile (first: ${this.unresolved.ref}). The lockfile is incomplete or was edited by hand; re-run pnpm install.`),

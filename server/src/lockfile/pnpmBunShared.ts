@@ -81,47 +81,46 @@ function keepOurSide(text: string): string {
   return lines.join("\n");
 }
 
-/** Ids reachable from the roots over `edges` (breadth-first). */
-export function reachable(roots: Iterable<string>, edges: (id: string) => readonly string[]): Set<string> {
-  const seen = new Set<string>();
-  const queue: string[] = [];
-  for (const id of roots) {
-    if (!seen.has(id)) {
-      seen.add(id);
-      queue.push(id);
-    }
-  }
-  for (let i = 0; i < queue.length; i++) {
-    for (const next of edges(queue[i])) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  return seen;
-}
-
 /**
- * Marks entries that only development dependencies reach as `dev`, for formats that do not record it
- * (pnpm 9, Bun). Entries nothing reaches keep no flag: we cannot tell.
+ * For formats that do not record them (pnpm 9: dev; Bun: dev and optional): an entry is `dev` when only
+ * devDependencies reach it, `optional` when only optional edges do (`optionalEdges` given). Entries nothing
+ * reaches keep no flag. Index-based breadth-first walks, as this runs on every parse of thousands of entries.
  */
-export function markDevByReachability(entries: LockEntry[], importers: Importer[]): void {
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  const edges = (id: string): readonly string[] => byId.get(id)?.dependencies ?? [];
-  const prodRoots: string[] = [];
-  const devRoots: string[] = [];
+export function markDevAndOptional(entries: LockEntry[], importers: Importer[], optionalEdges?: Map<string, Set<string>>): void {
+  const indexOf = new Map<string, number>();
+  entries.forEach((e, i) => indexOf.set(e.id, i));
+  const deps = entries.map((e) => e.dependencies.map((d) => indexOf.get(d) ?? -1));
+  const required = entries.map((e, i) => {
+    const skip = optionalEdges?.get(e.id);
+    return skip === undefined ? deps[i] : deps[i].filter((_, k) => !skip.has(e.dependencies[k]));
+  });
+  const walk = (roots: number[], edges: number[][]): Uint8Array => {
+    const seen = new Uint8Array(entries.length);
+    const queue: number[] = [];
+    for (const r of roots) if (r >= 0 && seen[r] === 0) (seen[r] = 1), queue.push(r);
+    for (let q = 0; q < queue.length; q++) {
+      for (const next of edges[queue[q]]) if (next >= 0 && seen[next] === 0) (seen[next] = 1), queue.push(next);
+    }
+    return seen;
+  };
+  const prodRoots: number[] = [];
+  const devRoots: number[] = [];
+  const requiredRoots: number[] = [];
   for (const importer of importers) {
     for (const dep of importer.dependencies) {
-      if (dep.entryId === undefined) continue;
-      (dep.dev === true ? devRoots : prodRoots).push(dep.entryId);
+      const i = dep.entryId === undefined ? -1 : indexOf.get(dep.entryId) ?? -1;
+      (dep.dev === true ? devRoots : prodRoots).push(i);
+      if (dep.optional !== true) requiredRoots.push(i);
     }
   }
-  const prod = reachable(prodRoots, edges);
-  const dev = reachable(devRoots, edges);
-  for (const entry of entries) {
-    if (!prod.has(entry.id) && dev.has(entry.id)) entry.dev = true;
-  }
+  const prod = walk(prodRoots, deps);
+  const dev = walk(devRoots, deps);
+  const any = optionalEdges === undefined ? undefined : walk([...prodRoots, ...devRoots], deps);
+  const needed = optionalEdges === undefined ? undefined : walk(requiredRoots, required);
+  entries.forEach((entry, i) => {
+    if (prod[i] === 0 && dev[i] === 1) entry.dev = true;
+    if (needed !== undefined && any !== undefined && needed[i] === 0 && any[i] === 1) entry.optional = true;
+  });
 }
 
 /** `a/b/../c` -> `a/c`, relative to a POSIX folder ("." for the root). */
