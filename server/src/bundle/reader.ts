@@ -74,7 +74,7 @@ export function bundleEvidence(bundle: TrustBundle): EvidenceSource {
     async packument(name, options): Promise<RegistryResult<Packument>> {
       const key = packumentKeyOf(options.registry, name);
       const entry = own(bundle.packuments, key);
-      if (entry === undefined) return notCovered(`${name} from ${redactUrl(options.registry)} is ${NOT_IN_BUNDLE}.`);
+      if (entry === undefined) return notCovered(`${name} from ${redactUrl(options.registry)}: ${NOT_IN_BUNDLE}.`);
       if ("error" in entry) return { ok: false, error: entry.error };
       if (options.full === true) {
         // Only recorded when the online check needed publish times; otherwise the engine never asks.
@@ -101,7 +101,7 @@ export function bundleEvidence(bundle: TrustBundle): EvidenceSource {
 }
 
 function notCovered<T>(message: string): RegistryResult<T> {
-  return { ok: false, error: { kind: "not-found", message: message.charAt(0).toUpperCase() + message.slice(1) } };
+  return { ok: false, error: { kind: "not-found", message } };
 }
 
 export interface RootChoice {

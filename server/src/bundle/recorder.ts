@@ -63,6 +63,11 @@ export class BundleRecorder {
     this.#registry(registry).keys = keys;
   }
 
+  /** The registries seen (normalised URLs). */
+  registries(): string[] {
+    return [...this.#registries.keys()];
+  }
+
   /** Registries and counts seen so far. */
   get stats(): { registries: number; packuments: number; versions: number; attestations: number; failures: number } {
     let versions = 0;
