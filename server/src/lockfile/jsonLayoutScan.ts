@@ -50,6 +50,8 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
   if (typeof packages !== "object" || packages === null || Array.isArray(packages)) return undefined;
   const entries = packages as Record<string, unknown>;
   const entryKeys = Object.keys(entries);
+  // Integer-like keys are the one case where JSON.parse reorders keys; npm never writes them (keys are paths).
+  if (entryKeys.length > 0 && /^\d+$/.test(entryKeys[0])) return undefined;
   let entryCount = 0;
   let fieldLines = 0;
   let inPackages = false;
@@ -72,8 +74,11 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
         if (entryCount >= entryKeys.length) return undefined;
         const expected = entryKeys[entryCount];
         let end = p + expected.length + 2;
-        // Compared in place: no slice per key unless it is written with escapes.
-        if (!text.startsWith(expected, p + 1) || text.charCodeAt(end - 1) !== 34) {
+        // JSON.parse keeps keys in written order (no integer-like keys here, checked below), less repeats; the
+        // counts catch repeats. So the key written here is `expected` when its closing quote and last character
+        // are where they should be. A full comparison per key cost a measurable share of the time budget; keys
+        // written with escapes have a different length and are decoded and compared in full.
+        if (text.charCodeAt(end - 1) !== 34 || text.charCodeAt(end - 2) !== expected.charCodeAt(expected.length - 1) || text.charCodeAt(p + 1) !== expected.charCodeAt(0)) {
           end = stringEnd(text, p + 1) + 1;
           if (end === 0 || decodeKey(text.slice(p + 1, end - 1)) !== expected) return undefined;
         }

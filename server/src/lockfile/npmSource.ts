@@ -37,10 +37,17 @@ export function isRegistryTarballUrl(url: string, name: string): boolean {
   return url.slice(at, nameEnd).toLowerCase() === escaped && url.charCodeAt(at - 1) === 47;
 }
 
+/** `http://` or `https://`, tested by characters: this runs for nearly every entry, and startsWith costs a call. */
+function isHttpUrl(spec: string): boolean {
+  if (spec.charCodeAt(0) !== 104 || spec.charCodeAt(1) !== 116 || spec.charCodeAt(2) !== 116 || spec.charCodeAt(3) !== 112) return false;
+  const at = spec.charCodeAt(4) === 115 /* s */ ? 5 : 4;
+  return spec.charCodeAt(at) === 58 && spec.charCodeAt(at + 1) === 47 && spec.charCodeAt(at + 2) === 47;
+}
+
 /** Source of a resolved URL or spec. `name` is the real package name (for the registry URL layout). */
 export function sourceOfSpec(spec: string, name: string): SourceKind {
   // http(s) first: it is nearly every entry of a lockfile, and this runs once per entry.
-  if (hasAt(spec, "https://", 0) || hasAt(spec, "http://", 0)) return isRegistryTarballUrl(spec, name) ? "registry" : "tarball";
+  if (isHttpUrl(spec)) return isRegistryTarballUrl(spec, name) ? "registry" : "tarball";
   if (GIT_SPEC.test(spec) || GITHUB_SHORTHAND.test(spec)) return "git";
   if (spec.startsWith("file:")) return "file";
   if (SEMVER_START.test(spec)) return "registry";
