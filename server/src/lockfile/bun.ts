@@ -36,11 +36,11 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
   }
   const packages = isObject(root.packages) ? root.packages : {};
   const packageSpans = read.spans.get("packages") ?? new Map<string, Range>();
-  const tree = new InstallTree(packages);
+  const keys = Object.keys(packages);
+  const tree = new InstallTree(keys);
   const optionalEdges = new Map<string, Set<string>>();
   let unresolved: { ref: string; at: Range; count: number } | undefined;
   const entries: LockEntry[] = [];
-  const keys = Object.keys(packages);
   for (const key of keys) {
     const tuple = packages[key];
     const range = packageSpans.get(key) ?? nowhere;
@@ -57,7 +57,7 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
     const info = infoOf(tuple);
     const optionalPeers = Array.isArray(info.optionalPeers) ? info.optionalPeers : [];
     let optional: Set<string> | undefined;
-    for (const group of ["dependencies", "optionalDependencies", "peerDependencies"]) {
+    for (const group of PACKAGE_DEP_GROUPS) {
       const deps = info[group];
       if (!isObject(deps)) continue;
       for (const name of Object.keys(deps)) {
@@ -88,6 +88,8 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
   return result;
 }
 
+const PACKAGE_DEP_GROUPS = ["dependencies", "optionalDependencies", "peerDependencies"] as const;
+
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -116,8 +118,8 @@ class InstallTree {
   private readonly parents = new Map<string, string>();
   private readonly names = new Map<string, string>();
 
-  constructor(packages: Json) {
-    for (const key of Object.keys(packages)) {
+  constructor(keys: string[]) {
+    for (const key of keys) {
       const name = lastName(key);
       const parent = key.length === name.length ? "" : key.slice(0, key.length - name.length - 1);
       this.names.set(key, name);
