@@ -27,26 +27,23 @@ export function prepareLockText(text: string, tool: string): PreparedText {
   const lazyIndex = (): LineIndex => (built ??= new LineIndex(text));
   const problems: ParseProblem[] = [];
   let start = 0;
-  let index = undefined as unknown as LineIndex;
-  const needsIndex = text.charCodeAt(0) === 0xfeff || text.indexOf("\r\n") !== -1 || mayHaveConflict(text) || (text.length > 0 && text.charCodeAt(text.length - 1) !== 10);
-  if (needsIndex) index = lazyIndex();
   if (text.charCodeAt(0) === 0xfeff) {
     start = 1;
     problems.push(
-      problem(index.range(0, 1), "warning", "byte-order-mark", `The file starts with a byte-order mark, which ${tool} never writes. It was ignored; save the file as UTF-8 without BOM.`),
+      problem(lazyIndex().range(0, 1), "warning", "byte-order-mark", `The file starts with a byte-order mark, which ${tool} never writes. It was ignored; save the file as UTF-8 without BOM.`),
     );
   }
   const crlf = text.indexOf("\r\n");
   if (crlf !== -1) {
     problems.push(
-      problem(lineRange(index, index.position(crlf).line), "information", "crlf-line-endings", `The file has CRLF line endings; ${tool} writes LF (a git autocrlf setting may have converted it). It was read anyway.`),
+      problem(lineRange(lazyIndex(), lazyIndex().position(crlf).line), "information", "crlf-line-endings", `The file has CRLF line endings; ${tool} writes LF (a git autocrlf setting may have converted it). It was read anyway.`),
     );
   }
-  const conflicts = needsIndex && mayHaveConflict(text) ? findConflictMarkers(index) : [];
+  const conflicts = mayHaveConflict(text) ? findConflictMarkers(lazyIndex()) : [];
   problems.push(...conflicts);
   if (text.length > start && text.charCodeAt(text.length - 1) !== 10) {
     problems.push(
-      problem(lineRange(index, index.lineCount - 1), "warning", "truncated", `The file does not end with a newline, which ${tool} always writes: it may be truncated. Entries after this point are missing.`),
+      problem(lineRange(lazyIndex(), lazyIndex().lineCount - 1), "warning", "truncated", `The file does not end with a newline, which ${tool} always writes: it may be truncated. Entries after this point are missing.`),
     );
   }
   return { text: conflicts.length === 0 ? text : keepOurSide(text), start, index: lazyIndex, problems };
