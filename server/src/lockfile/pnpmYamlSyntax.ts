@@ -84,6 +84,8 @@ export function resolvePlain(raw: string): unknown {
 }
 
 /** One-line flow collections: `{integrity: sha512-..., tarball: https://...}`, `[x64]`, `{}`. */
+const PLAIN_RUN = /(?:[^,[\]{}:\n\r]|:(?=[^ \n\r]))*/y;
+
 export class FlowReader {
   constructor(private readonly text: string, private i: number, private readonly end: number) {}
 
@@ -111,16 +113,15 @@ export class FlowReader {
   }
 
   private plain(): string {
+    // A sticky regex skips the run of ordinary characters natively (integrity strings are ~90 characters);
+    // it stops at flow indicators, line ends and ": ".
+    PLAIN_RUN.lastIndex = this.i;
+    PLAIN_RUN.exec(this.text);
     const from = this.i;
-    const text = this.text;
-    while (this.i < this.end) {
-      const c = text.charCodeAt(this.i);
-      if (c === 44 || c === 125 || c === 93) break;
-      if (c === 58 && (this.i + 1 === this.end || text.charCodeAt(this.i + 1) === 32)) break;
-      if (c === 123 || c === 91) throw new Unexpected(this.i, "flow indicator inside a plain scalar");
-      this.i++;
-    }
-    return text.slice(from, this.i).trimEnd();
+    this.i = Math.min(PLAIN_RUN.lastIndex, this.end);
+    const c = this.text.charCodeAt(this.i);
+    if (this.i < this.end && (c === 123 || c === 91)) throw new Unexpected(this.i, "flow indicator inside a plain scalar");
+    return this.text.slice(from, this.i).trimEnd();
   }
 
   private collection(close: number, isMap: boolean): unknown {
