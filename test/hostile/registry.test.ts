@@ -35,6 +35,7 @@ interface HostileCase {
 
 const one = (name: string, provenance = false, version = "1.0.0"): PackageSpec => ({ name, versions: [{ version, provenance }] });
 const otherIntegrity = "sha512-" + createHash("sha512").update("some other tarball").digest("base64");
+const otherSha384 = "sha384-" + createHash("sha384").update("an attacker's tarball").digest("base64");
 
 const CASES: HostileCase[] = [
   { attack: "control: provenance", spec: one("ctl-verified", true), status: "verified", signature: "valid", provenance: "verified", reason: /^Provenance verified: built from https:\/\/github\.com\// },
@@ -61,6 +62,10 @@ const CASES: HostileCase[] = [
   { attack: "attestation with a broken inclusion proof", spec: one("h-broken-proof", true), misbehaviour: { "@1.0.0": { kind: "attestation-broken-inclusion-proof" } }, status: "invalid", provenance: "invalid", reason: /inclusion|proof|tlog|transparency/i },
   { attack: "registry serves an integrity other than the signed one", spec: one("h-registry-tampered"), misbehaviour: { "@1.0.0": { kind: "tamper-integrity" } }, status: "invalid", reason: /differs from the one the registry signed/ },
   { attack: "lockfile integrity differs from the signed one", spec: one("h-lock-tampered", true), lock: { integrity: otherIntegrity }, status: "invalid", reason: /differs from the one the registry signed/ },
+  // A lockfile in a pull request swaps the hash for one of an algorithm the registry never signs: npm would install
+  // whatever tarball matches it, so nothing ties the locked bytes to the signature.
+  { attack: "lockfile integrity in an algorithm the registry does not sign", spec: one("h-lock-sha384"), lock: { integrity: otherSha384 }, status: "invalid", reason: /sha384 integrity of h-lock-sha384@1\.0\.0 cannot be compared with the registry's sha512/ },
+  { attack: "lockfile integrity that is not an SRI string", spec: one("h-lock-garbage"), lock: { integrity: "deadbeef" }, status: "invalid", reason: /is not a readable integrity/ },
   { attack: "package in the lockfile, missing from the registry", spec: one("h-missing"), misbehaviour: { "": { kind: "not-found" } }, status: "unverifiable", reason: /Not found: h-missing/ },
   { attack: "version in the lockfile, missing from the registry", spec: one("h-no-such-version"), lock: { version: "9.9.9" }, status: "unverifiable", reason: /has no version 9\.9\.9 of h-no-such-version/ },
 ];
