@@ -49,6 +49,11 @@ export interface LockEntry {
   checksum?: string;
   dev?: boolean;
   optional?: boolean;
+  /**
+   * Shipped inside its parent's tarball (npm `inBundle`, from `bundleDependencies`): never downloaded on its own,
+   * so its bytes are covered by the parent's integrity, signature and provenance, not by its own.
+   */
+  inBundle?: boolean;
   /** Range of the entry's key (where diagnostics for this entry go). */
   range: Range;
   /** Ids of the entries this entry depends on, resolved as the package manager would. */
@@ -95,6 +100,8 @@ export interface LockedPackage {
   /** True only when every entry of it is dev (it is also needed in production otherwise). */
   dev: boolean;
   optional: boolean;
+  /** True only when every entry of it is bundled inside a parent's tarball. */
+  inBundle?: boolean;
   /** A direct dependency of some importer. */
   direct: boolean;
   entryIds: string[];
@@ -127,6 +134,7 @@ export function packagesOf(lockfile: ParsedLockfile): LockedPackage[] {
         checksum: entry.checksum,
         dev: entry.dev === true,
         optional: entry.optional === true,
+        ...(entry.inBundle === true ? { inBundle: true } : {}),
         direct: direct.has(entry.id),
         entryIds: [entry.id],
         locations: [entry.range],
@@ -137,6 +145,7 @@ export function packagesOf(lockfile: ParsedLockfile): LockedPackage[] {
     found.locations.push(entry.range);
     found.dev = found.dev && entry.dev === true;
     found.optional = found.optional && entry.optional === true;
+    if (found.inBundle === true && entry.inBundle !== true) delete found.inBundle;
     found.direct = found.direct || direct.has(entry.id);
     found.integrity ??= entry.integrity;
     found.resolved ??= entry.resolved;

@@ -210,6 +210,7 @@ export function buildFromPackages(packages: Json, input: NpmModelInput): NpmMode
     let dev = false;
     let optional = false;
     let link = false;
+    let inBundle = false;
     const dependencies: string[] = [];
     const from = ownFolders[i] ?? tree.folder(key);
     for (const field in raw) {
@@ -240,6 +241,9 @@ export function buildFromPackages(packages: Json, input: NpmModelInput): NpmMode
         case "link":
           link = value === true;
           break;
+        case "inBundle":
+          inBundle = value === true;
+          break;
         case "dependencies":
         case "optionalDependencies":
         case "peerDependencies":
@@ -254,6 +258,7 @@ export function buildFromPackages(packages: Json, input: NpmModelInput): NpmMode
       }
     }
     const entry: LockEntry = { id: key, name: "", version, source: "registry", dev, optional, range: toRange(keyRange), dependencies };
+    if (inBundle) entry.inBundle = true;
     if (nameStart === -1) {
       // A workspace folder: the package itself, and an importer of its own dependencies.
       entry.name = name ?? key.slice(key.lastIndexOf("/") + 1);
@@ -320,6 +325,8 @@ export function buildFromV1Tree(dependencyTree: Json, input: NpmModelInput): Npm
         range: toRange(keyRange),
         dependencies: [],
       };
+      // v1 writes `bundled: true` for what v2/v3 call `inBundle`.
+      if (raw.bundled === true) entry.inBundle = true;
       if (read.alias !== undefined) entry.alias = read.alias;
       if (read.resolved !== undefined) entry.resolved = read.resolved;
       const integrity = stringField(raw, "integrity");

@@ -29,6 +29,14 @@ export interface Checker {
 
 /** The verdict of a package that verification never looks at, or cannot yet. */
 export function staticVerdict(pkg: LockedPackage): Verdict | undefined {
+  if (pkg.source === "registry" && pkg.inBundle === true) {
+    return {
+      status: "not-from-registry",
+      signature: { status: "not-checked" },
+      provenance: { status: "not-checked" },
+      reasons: ["Bundled inside its parent's tarball (bundleDependencies): it is never downloaded on its own, so the parent's integrity, signature and provenance cover it."],
+    };
+  }
   if (pkg.source !== "registry") {
     return {
       status: "not-from-registry",
