@@ -410,6 +410,8 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         stoppedByUser();
         return;
       }
+      // Offline nothing was fetched, so "serves no signatures" would be about our own silence (engine reports it anyway).
+      if (options.offline) analysis.result.notices = analysis.result.notices.filter((n) => n.kind !== "no-signatures");
       const folderUri = folderOf(uri);
       const policyFile = path.join(folderUri !== undefined ? fileURLToPath(folderUri) : lockfileDir, POLICY_FILE_NAME);
       const policy = readExceptions(await readText(pathToFileURL(policyFile).href));
@@ -423,7 +425,9 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       results.set(uri, state);
       void connection.sendDiagnostics({ uri, version: version ?? undefined, diagnostics });
       sendChecked({ uri, version, packages: analysis.packages.length, problems: analysis.parsed.problems.length, diagnostics: diagnostics.length });
-      if (canRefreshLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch((error: unknown) => logError("CodeLens refresh", error));
+      if (canRefreshLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch((error: unknown) => {
+        if (!disposed) logError("CodeLens refresh", error); // A connection closing under it is no error.
+      });
     } catch (error) {
       if (signal.aborted) {
         stoppedByUser();

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import * as path from "node:path";
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import { createMessageConnection, ProgressType, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
 import {
   createConnection,
   ProposedFeatures,
@@ -50,26 +50,38 @@ export interface ClientOptions {
   settings?: Record<string, unknown>;
   workspaceFolders?: string[];
   initializationOptions?: Record<string, unknown>;
+  /** Declare window.workDoneProgress: the server then reports progress (tokens are recorded in `progressTokens`). */
+  progress?: boolean;
 }
 
 export class TestClient {
   readonly received: Received[] = [];
   readonly logs: string[] = [];
+  readonly progressTokens: (string | number)[] = [];
   private waiters: { method: string; predicate: (params: any) => boolean; resolve: (params: any) => void }[] = [];
 
   constructor(readonly connection: MessageConnection, private readonly options: ClientOptions, private readonly onDispose: () => void) {
-    connection.onNotification((method: string, params: any) => {
-      this.received.push({ method, params });
-      if (method === "window/logMessage") this.logs.push(params.message);
-      this.waiters = this.waiters.filter((w) => {
-        if (w.method !== method || !w.predicate(params)) return true;
-        w.resolve(params);
-        return false;
-      });
-    });
+    connection.onNotification((method: string, params: any) => this.record(method, params));
     connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => this.options.settings ?? {}));
     connection.onRequest("client/registerCapability", () => null);
+    connection.onRequest("window/workDoneProgress/create", (params: { token: string | number }) => {
+      this.progressTokens.push(params.token);
+      // The connection dispatches $/progress to per-token handlers, not to the catch-all notification handler.
+      connection.onProgress(new ProgressType<unknown>(), params.token, (value) => this.record("$/progress", { token: params.token, value }));
+      return null;
+    });
+    connection.onRequest("workspace/codeLens/refresh", () => null);
     connection.listen();
+  }
+
+  private record(method: string, params: any): void {
+    this.received.push({ method, params });
+    if (method === "window/logMessage") this.logs.push(params.message);
+    this.waiters = this.waiters.filter((w) => {
+      if (w.method !== method || !w.predicate(params)) return true;
+      w.resolve(params);
+      return false;
+    });
   }
 
   /** Resolves with the next notification of `method` that satisfies `predicate`. Call before triggering it. */
@@ -83,8 +95,9 @@ export class TestClient {
       rootUri: null,
       workspaceFolders: (this.options.workspaceFolders ?? []).map((uri) => ({ uri, name: path.basename(uri) })),
       capabilities: {
-        workspace: { configuration: this.options.settings !== undefined, didChangeWatchedFiles: { dynamicRegistration: true } },
-        textDocument: { hover: { contentFormat: ["markdown"] }, publishDiagnostics: {} },
+        workspace: { configuration: this.options.settings !== undefined, didChangeWatchedFiles: { dynamicRegistration: true }, codeLens: { refreshSupport: true } },
+        textDocument: { hover: { contentFormat: ["markdown"] }, publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true } },
+        window: { workDoneProgress: this.options.progress === true },
       },
       initializationOptions: this.options.initializationOptions,
     });
@@ -102,6 +115,24 @@ export class TestClient {
 
   hover(uri: string, line: number, character: number): Promise<any> {
     return this.connection.sendRequest("textDocument/hover", { textDocument: { uri }, position: { line, character } });
+  }
+
+  codeActions(uri: string, line: number, only?: string[]): Promise<any[]> {
+    const range = { start: { line, character: 0 }, end: { line, character: 0 } };
+    return this.connection.sendRequest("textDocument/codeAction", { textDocument: { uri }, range, context: { diagnostics: [], ...(only ? { only } : {}) } });
+  }
+
+  resolve(action: any): Promise<any> {
+    return this.connection.sendRequest("codeAction/resolve", action);
+  }
+
+  codeLenses(uri: string): Promise<any[]> {
+    return this.connection.sendRequest("textDocument/codeLens", { textDocument: { uri } });
+  }
+
+  /** The `$/progress` values sent for `token`, in order. */
+  progressOf(token: string | number): any[] {
+    return this.received.filter((r) => r.method === "$/progress" && r.params.token === token).map((r) => r.params.value);
   }
 
   /** The diagnostics last published for `uri`. */
@@ -128,6 +159,18 @@ export function startInProcess(options: ClientOptions = {}, deps: Partial<Server
     server.dispose();
     serverConnection.dispose();
   });
+}
+
+/** Applies LSP text edits (non-overlapping) to a text. */
+export function applyTextEdits(text: string, edits: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]): string {
+  const lineStarts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const offset = (p: { line: number; character: number }) => (lineStarts[p.line] ?? text.length) + p.character;
+  let out = text;
+  for (const edit of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start))) {
+    out = out.slice(0, offset(edit.range.start)) + edit.newText + out.slice(offset(edit.range.end));
+  }
+  return out;
 }
 
 /** Zero-based line of the first line containing `needle`. */
