@@ -89,7 +89,7 @@ if (!ENABLED) {
           { timeout: workbench.PAGE_WAIT_MS, polling: 250 },
         );
       } finally {
-        await page.screenshot({ path: path.join(ARTEFACTS, "lockfile-diagnostics.png") });
+        await page.screenshot({ path: path.join(ARTEFACTS, "lockfile-diagnostics.png"), animations: "disabled" });
       }
       const problems = await workbench.readProblems(page);
       const actual = problems.map((p) => ({ line: p.line, severity: p.severity, package: /^([^:]+):/.exec(p.message)?.[1] ?? p.message }));
@@ -112,16 +112,20 @@ if (!ENABLED) {
         const text = await hover.innerText();
         assert.match(text, new RegExp(`${pkg.name}@${pkg.version}`));
         for (const words of pkg.hoverHas) assert.ok(text.toLowerCase().includes(words.toLowerCase()), `the hover of ${pkg.name} mentions ${words}:\n${text}`);
-        await page.screenshot({ path: path.join(ARTEFACTS, `hover-${pkg.status}.png`) });
+        await page.screenshot({ path: path.join(ARTEFACTS, `hover-${pkg.status}.png`), animations: "disabled" });
         await page.keyboard.press("Escape");
         await hover.waitFor({ state: "hidden", timeout: workbench.PAGE_WAIT_MS });
       }
     });
 
     test("the Dependency Trust view lists each package under its status", async () => {
-      const view = await workbench.showView(page, "Provenance Lens", "Dependency Trust");
-      const rows = await workbench.expandAll(view, EXPECTED.length + new Set(EXPECTED.map((p) => p.status)).size);
-      await page.screenshot({ path: path.join(ARTEFACTS, "tree-view.png") });
+      let rows: workbench.TreeRow[];
+      try {
+        const view = await workbench.showView(page, "Provenance Lens", "Dependency Trust");
+        rows = await workbench.expandAll(view, EXPECTED.length + new Set(EXPECTED.map((p) => p.status)).size);
+      } finally {
+        await page.screenshot({ path: path.join(ARTEFACTS, "tree-view.png"), animations: "disabled" });
+      }
       const groupOf = new Map<string, string>();
       let group = "";
       for (const row of rows) {
