@@ -2,7 +2,8 @@
 import * as vscode from "vscode";
 import { LanguageClient, RevealOutputChannelOn, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 import { LOCKFILE_NAMES } from "../../server/src/lockfile/index";
-import type { InitializationOptions } from "../../server/src/protocol/messages";
+import { POLICY_FILE_NAME, type InitializationOptions } from "../../server/src/protocol/messages";
+import { SETTINGS_SECTION } from "../../server/src/protocol/settings";
 
 /** The lockfiles the server handles; also where the language status item shows. */
 export const LOCKFILE_SELECTOR: { scheme: "file"; pattern: string }[] = LOCKFILE_NAMES.map((name) => ({ scheme: "file", pattern: `**/${name}` }));
@@ -13,13 +14,14 @@ export function createLanguageClient(context: vscode.ExtensionContext, outputCha
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6009"] } },
   };
-  // The server also re-reads a lockfile when package.json files (which decide direct dependencies) change.
-  const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...LOCKFILE_NAMES, "package.json", "pnpm-workspace.yaml"].join(",")}}`);
+  // The server also re-reads a lockfile when package.json files (which decide direct dependencies) or the policy file change.
+  const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...LOCKFILE_NAMES, "package.json", "pnpm-workspace.yaml", POLICY_FILE_NAME].join(",")}}`);
   context.subscriptions.push(watcher);
   const initializationOptions: InitializationOptions = { workspaceTrusted: vscode.workspace.isTrusted, clientWatchesFiles: true };
   const clientOptions: LanguageClientOptions = {
     documentSelector: LOCKFILE_SELECTOR,
-    synchronize: { fileEvents: watcher },
+    // The server drops its cached settings and re-pulls them on this notification.
+    synchronize: { fileEvents: watcher, configurationSection: SETTINGS_SECTION },
     outputChannel,
     // Problems reach people as diagnostics and the status item, never as a channel popping open.
     revealOutputChannelOn: RevealOutputChannelOn.Never,
