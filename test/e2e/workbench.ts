@@ -175,18 +175,24 @@ export async function showView(page: Page, containerTitle: string, viewTitle: st
   return sidebar;
 }
 
-/** Expands every collapsed top-level row of a tree and waits until it shows at least `minRows` rows. */
-export async function expandAll(view: Locator, minRows: number): Promise<TreeRow[]> {
-  const collapsed = view.locator('.monaco-list-row[aria-level="1"][aria-expanded="false"]');
-  // Bounded: each click expands one group, and there are no more groups than rows wanted.
-  for (let i = 0; i < minRows && (await collapsed.count()) > 0; i++) {
-    const row = collapsed.first();
-    const label = await row.getAttribute("aria-label");
+/**
+ * Expands every collapsed row whose label `isGroup` accepts, one at a time, each wait on its row saying it is
+ * expanded; then returns the rows shown.
+ */
+export async function expandGroups(view: Locator, isGroup: (label: string) => boolean): Promise<TreeRow[]> {
+  const rows = view.locator(".monaco-list-row");
+  // Bounded: a view with more collapsed groups than this is not the fixture's.
+  for (let round = 0; round < 20; round++) {
+    const states = await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute("aria-expanded")));
+    const labels = (await readTree(view)).map((row) => row.label);
+    const index = labels.findIndex((label, i) => states[i] === "false" && isGroup(label));
+    if (index < 0) return readTree(view);
+    const row = rows.nth(index);
+    const id = await row.getAttribute("id");
     await row.locator(".monaco-tl-twistie").click();
-    await view.locator(`.monaco-list-row[aria-level="1"][aria-expanded="true"][aria-label="${(label ?? "").replace(/"/g, '\\"')}"]`).waitFor({ timeout: PAGE_WAIT_MS });
+    await view.locator(`.monaco-list-row[id="${id ?? ""}"][aria-expanded="true"]`).waitFor({ timeout: PAGE_WAIT_MS });
   }
-  await view.locator(".monaco-list-row").nth(minRows - 1).waitFor({ timeout: PAGE_WAIT_MS });
-  return readTree(view);
+  throw new Error("the tree kept showing collapsed groups after 20 expansions");
 }
 
 /** Opens the quick-fix menu at the cursor and applies the action whose title starts with `titleStart`. */
