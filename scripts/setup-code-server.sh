@@ -91,10 +91,7 @@ if ! done_step argon2; then
 fi
 
 # A cheap check that the install works, every run: a half-finished cache must not pass as ready.
-version=$("$CS/out/node/entry.js" --version 2>/dev/null | head -1 || true)
-if [[ "$version" != "$CODE_SERVER_VERSION"* ]]; then
-  version=$(node "$CS/out/node/entry.js" --version 2>&1 | head -1 || true)
-fi
+version=$(node "$CS/out/node/entry.js" --version 2>&1 | head -1 || true)
 [[ "$version" == "$CODE_SERVER_VERSION"* ]] || { log "code-server --version said '$version', expected $CODE_SERVER_VERSION; remove $PREFIX and retry"; exit 1; }
 
 log "ready in $(($(date +%s) - started)) s: code-server $version, $(chromium --version 2>/dev/null || echo chromium)"

@@ -31,18 +31,16 @@ export interface ExpectedPackage {
   name: string;
   version: string;
   status: PackageStatus;
-  /** The Problems panel severity with default settings, or undefined when the status shows no diagnostic. */
-  severity?: "error" | "warning" | "information";
   /** Words the hover must contain besides name and status. */
   hoverHas: string[];
 }
 
 export const EXPECTED: ExpectedPackage[] = [
-  { name: "verified-pkg", version: "1.3.0", status: "verified", hoverHas: ["github.com/provenance-lens-e2e/verified-pkg"] },
-  { name: "signed-pkg", version: "2.0.0", status: "signed", severity: "information", hoverHas: ["signature"] },
-  { name: "unsigned-pkg", version: "3.1.4", status: "unsigned", severity: "warning", hoverHas: [] },
-  { name: "pin-me", version: "1.0.0", status: "invalid", severity: "error", hoverHas: ["integrity"] },
-  { name: "unknown-key-pkg", version: "0.9.0", status: "unverifiable", severity: "warning", hoverHas: [] },
+  { name: "verified-pkg", version: "1.3.0", status: "verified", hoverHas: ["github.com/provenance-lens-e2e/verified-pkg", "registry signature", "transparency log"] },
+  { name: "signed-pkg", version: "2.0.0", status: "signed", hoverHas: ["signature"] },
+  { name: "unsigned-pkg", version: "3.1.4", status: "unsigned", hoverHas: [] },
+  { name: "pin-me", version: "1.0.0", status: "invalid", hoverHas: ["integrity"] },
+  { name: "unknown-key-pkg", version: "0.9.0", status: "unverifiable", hoverHas: [] },
 ];
 
 /** The quick fix the test applies, and what package.json must then say. */
