@@ -35,6 +35,18 @@ const KNOWN_BUGS: KnownBug[] = [
     todo: "lone-cr-lines: the JSONC problems start at line 0, character 83 (line 0 is 1 long)",
   },
   {
+    name: "yarn classic: a lone CR ends a line, but problem positions count lines by LF",
+    fileName: "yarn.lock",
+    text: '# yarn lockfile v1\n\n"a@^1.0.0":\r  version "1.0.0"\n   bad indentation "x"\n',
+    todo: "lone-cr-lines: the header problem ends at line 2, character 29 (line 2 is 11 long)",
+  },
+  {
+    name: "yarn berry: a lone CR ends a line, but problem positions count lines by LF (minimised by the fuzzer)",
+    fileName: "yarn.lock",
+    text: "__metadata:\n      optional: true\r  bin:\r    babel: ./bin/babel.js\r  chec\n",
+    todo: "lone-cr-lines: a YAML problem lands past the end of its line",
+  },
+  {
     name: "pnpm: an unclosed quote at the end gives a range one past the end of the file",
     fileName: "pnpm-lock.yaml",
     text: "lockfileVersion: '9.0'\n\npackages:\n\n  a@1.0.0:\n    resolution: {integrity: \"sha512-x}\n",
