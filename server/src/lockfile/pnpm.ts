@@ -106,6 +106,12 @@ const DEP_GROUPS = [
 
 class PnpmReader {
   private readonly entries = new Map<string, LockEntry>();
+  /**
+   * Entries by the two halves of their key (name, then what follows the name's separator), so the usual
+   * reference resolves without building `name@ref`: concatenating and hashing that string for every edge was
+   * the reader's largest cost on the corpus. A miss falls back to the full-key forms.
+   */
+  private readonly byNameAndRef = new Map<string, Map<string, LockEntry>>();
   private readonly importerPaths: Set<string>;
   private unresolved: { ref: string; from: Range } | undefined;
   private unresolvedCount = 0;
@@ -190,15 +196,31 @@ class PnpmReader {
     if (flags.get("dev") === true) entry.dev = true;
     if (flags.get("optional") === true) entry.optional = true;
     this.entries.set(id, entry);
+    this.indexByNameAndRef(id, entry);
     return entry;
+  }
+
+  /** Files the entry under the (name, ref) pair whose usual reference form is exactly its id. */
+  private indexByNameAndRef(id: string, entry: LockEntry): void {
+    const from = this.major === 9 ? 0 : 1;
+    if (from === 1 && id.charCodeAt(0) !== 47 /* / */) return;
+    let sep: number;
+    if (this.major === 5) {
+      sep = id.indexOf("/", from);
+      if (sep !== -1 && id.charCodeAt(from) === 64 /* @ */) sep = id.indexOf("/", sep + 1);
+    } else sep = id.indexOf("@", from + 1);
+    if (sep === -1) return;
+    const name = id.slice(from, sep);
+    let refs = this.byNameAndRef.get(name);
+    if (refs === undefined) this.byNameAndRef.set(name, (refs = new Map()));
+    refs.set(id.slice(sep + 1), entry);
   }
 
   /** A dependency reference -> entry id, trying each form the reference can take in this version. */
   private resolve(name: string, ref: string, fromFolder: string, from: Range, importerSpan?: Range): string | undefined {
     if (ref.startsWith("link:")) return this.linkEntry(name, joinPosix(fromFolder, ref.slice(5)), importerSpan ?? from);
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
-    const usual = this.major === 9 ? `${name}@${ref}` : this.major === 6 ? `/${name}@${ref}` : `/${name}/${ref}`;
-    const entry = this.entries.get(usual) ?? this.entries.get(ref) ?? (this.major === 9 ? undefined : this.entries.get(`/${ref}`));
+    const entry = this.byNameAndRef.get(name)?.get(ref) ?? this.entries.get(this.usualId(name, ref)) ?? this.entries.get(ref) ?? (this.major === 9 ? undefined : this.entries.get(`/${ref}`));
     if (entry !== undefined) {
       // Installed under another name than its own: an alias (`foo: npm:bar@1`).
       if (entry.name !== name && entry.alias === undefined) entry.alias = name;
@@ -207,6 +229,10 @@ class PnpmReader {
     this.unresolvedCount++;
     this.unresolved ??= { ref: `${name}: ${ref}`, from: importerSpan ?? from };
     return undefined;
+  }
+
+  private usualId(name: string, ref: string): string {
+    return this.major === 9 ? `${name}@${ref}` : this.major === 6 ? `/${name}@${ref}` : `/${name}/${ref}`;
   }
 
   /** `link:` targets get one entry per folder: a workspace package when it is an importer, a link otherwise. */

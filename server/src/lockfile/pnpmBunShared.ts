@@ -120,13 +120,23 @@ export function markDevAndOptional(entries: LockEntry[], importers: Importer[], 
   });
 }
 
-/** `a/b/../c` -> `a/c`, relative to a POSIX folder ("." for the root). */
+/**
+ * `a/b/../c` -> `a/c`, relative to a POSIX folder ("." for the root). Walks the segments with indexOf instead of
+ * split/join: pnpm calls it for every `link:` reference of every importer (about 900 in the pnpm corpus file).
+ */
 export function joinPosix(folder: string, relative: string): string {
-  const parts = folder === "." || folder === "" ? [] : folder.split("/");
-  for (const part of relative.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
+  let out = folder === "." ? "" : folder;
+  for (let from = 0; from <= relative.length; ) {
+    let slash = relative.indexOf("/", from);
+    if (slash === -1) slash = relative.length;
+    const length = slash - from;
+    if (length === 2 && relative.charCodeAt(from) === 46 && relative.charCodeAt(from + 1) === 46) {
+      out = out.slice(0, Math.max(0, out.lastIndexOf("/")));
+    } else if (length > 0 && !(length === 1 && relative.charCodeAt(from) === 46)) {
+      const part = relative.slice(from, slash);
+      out = out === "" ? part : `${out}/${part}`;
+    }
+    from = slash + 1;
   }
-  return parts.length === 0 ? "." : parts.join("/");
+  return out === "" ? "." : out;
 }

@@ -52,8 +52,11 @@ interface Frame {
   indent: number;
   map?: YamlMap;
   seq?: unknown[];
-  /** Keys from the document root to this container, and the same joined with "\n". */
-  path: string[];
+  /** Number of keys from the document root to this container. */
+  depth: number;
+  /** The top-level key this container is under ("" for the root). */
+  section: string;
+  /** The keys from the root joined with "\n", only where spans are wanted (else ""): no per-map path arrays. */
   pathKey: string;
   /** Ranges of this map's keys, when they are wanted. */
   spans?: Map<string, Range>;
@@ -68,10 +71,9 @@ const IMPORTER_FIELDS = new Set(["dependencies", "devDependencies", "optionalDep
  * scanner skips their lines by indentation without reading them: most of its speed comes from here. The
  * library reader keeps them; the model built from either is the same.
  */
-function ignored(depth: number, path: string[], key: string): boolean {
+function ignored(depth: number, section: string, key: string): boolean {
   if (depth === 0) return !TOP_KEYS.has(key);
   if (depth !== 2) return false;
-  const section = path[0];
   if (section === "packages" || section === "snapshots") return !ENTRY_FIELDS.has(key);
   if (section === "importers") return !IMPORTER_FIELDS.has(key);
   return false;
@@ -121,7 +123,7 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     }
     if (doc === undefined) {
       if (isDash || indent !== 0) throw new Unexpected(i, "document root is not a map");
-      const root: Frame = { indent: 0, map: new Map(), path: [], pathKey: "" };
+      const root: Frame = { indent: 0, map: new Map(), depth: 0, section: "", pathKey: "" };
       doc = { value: root.map, spans: new Map() };
       docs.push(doc);
       stack = [root];
@@ -129,7 +131,11 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     if (pending !== undefined) {
       const parent = pending.frame;
       if (indent > pending.indent || (indent === pending.indent && isDash)) {
-        const child: Frame = { indent, path: [...parent.path, pending.key], pathKey: parent.path.length === 0 ? pending.key : `${parent.pathKey}\n${pending.key}` };
+        const depth = parent.depth + 1;
+        const section = depth === 1 ? pending.key : parent.section;
+        // Only maps whose keys get spans need their path as a string (see wantsSpan).
+        const pathKey = depth === 1 ? pending.key : depth <= 3 && section === "importers" ? `${parent.pathKey}\n${pending.key}` : "";
+        const child: Frame = { indent, depth, section, pathKey };
         if (isDash) child.seq = [];
         else child.map = new Map();
         parent.map!.set(pending.key, child.seq ?? child.map);
@@ -150,8 +156,8 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
       while (j < end && text.charCodeAt(j) === 32) j++;
       if (j === end) throw new Unexpected(i, "empty or nested sequence item");
       const item = inlineValue(text, j, end);
-      if (item.keyLike) throw new Unexpected(j, "map inside a sequence");
-      top.seq.push(item.value);
+      if (lastKeyLike) throw new Unexpected(j, "map inside a sequence");
+      top.seq.push(item);
       continue;
     }
     if (top.map === undefined) throw new Unexpected(i, "map key in a sequence");
@@ -177,8 +183,8 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
     j++;
     while (j < end && text.charCodeAt(j) === 32) j++;
     const map = top.map;
-    const depth = top.path.length;
-    if (ignored(depth, top.path, key)) {
+    const depth = top.depth;
+    if (ignored(depth, top.section, key)) {
       if (j === end || text.charCodeAt(j) === 35) skipDeeperThan = indent;
       continue;
     }
@@ -187,7 +193,7 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
         problem(index().range(i, keyEnd), "error", "duplicate-key", `Duplicate key "${key}": only the last one counts. The lockfile was probably merged by hand; re-run pnpm install.`),
       );
     }
-    if (wantsSpan(depth, depth === 0 ? key : top.path[0])) {
+    if (wantsSpan(depth, depth === 0 ? key : top.section)) {
       const range = { start: { line, character: indent }, end: { line, character: keyEnd - lineStart } };
       let spans = top.spans;
       if (spans === undefined) doc.spans.set(top.pathKey, (spans = top.spans = new Map()));
@@ -198,36 +204,40 @@ function scanYaml(text: string, start: number, index: () => LineIndex): { docs: 
       pending = { frame: top, key, indent };
       continue;
     }
-    map.set(key, inlineValue(text, j, end).value);
+    map.set(key, inlineValue(text, j, end));
   }
   if (pending) pending.frame.map!.set(pending.key, null);
   return { docs, problems };
 }
 
+/** Whether the last inlineValue looked like `key: value` (a map in a sequence). A variable, not a field of a result object: one object per line was measurable GC. */
+let lastKeyLike = false;
+
 /** A value that fills the rest of the line: scalar, quoted scalar or one-line flow collection. */
-function inlineValue(text: string, i: number, end: number): { value: unknown; keyLike: boolean } {
+function inlineValue(text: string, i: number, end: number): unknown {
+  lastKeyLike = false;
   const c = text.charCodeAt(i);
   if (c === 123 || c === 91) {
     const flow = new FlowReader(text, i, end);
     const value = flow.value();
     flow.expectEnd();
-    return { value, keyLike: false };
+    return value;
   }
   if (c === 39 || c === 34) {
     const q = quoted(text, i, end);
     let k = q.end;
     while (k < end && text.charCodeAt(k) === 32) k++;
-    if (k < end && text.charCodeAt(k) === 58) return { value: q.value, keyLike: true };
-    if (k < end && text.charCodeAt(k) !== 35) throw new Unexpected(k, "text after a quoted scalar");
-    return { value: q.value, keyLike: false };
+    if (k < end && text.charCodeAt(k) === 58) lastKeyLike = true;
+    else if (k < end && text.charCodeAt(k) !== 35) throw new Unexpected(k, "text after a quoted scalar");
+    return q.value;
   }
   if (!plainStart(c) && c !== 63) throw new Unexpected(i, "unsupported value syntax");
   let raw = text.slice(i, end);
   const comment = raw.indexOf(" #");
   if (comment !== -1) raw = raw.slice(0, comment);
   if (raw.charCodeAt(raw.length - 1) === 32) raw = raw.trimEnd();
-  const colon = raw.indexOf(": ");
-  return { value: resolvePlain(raw), keyLike: colon !== -1 || raw.endsWith(":") };
+  lastKeyLike = raw.indexOf(": ") !== -1 || raw.charCodeAt(raw.length - 1) === 58;
+  return resolvePlain(raw);
 }
 
 /** The reference reader: the `yaml` library, which also explains what is wrong with broken files. */
