@@ -175,6 +175,8 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     const named = [...new Set(ranges.values())];
     if (named.length === 1) return named[0];
     const semverRange = range.startsWith("npm:") ? range.slice(4) : range;
+    // `catalog:`, `workspace:`...: no semver range, and semver would throw and catch inside for each one.
+    if (/^[a-z]+:/i.test(semverRange)) return undefined;
     const versions = named.map((id) => versionOf.get(id) ?? "");
     const best = maxSatisfying(versions, semverRange);
     return best === null ? undefined : named[versions.indexOf(best)];

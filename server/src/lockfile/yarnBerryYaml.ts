@@ -35,6 +35,13 @@ const COLON = 58;
 // Characters that start YAML syntax the subset does not use (flow collections, anchors, tags, block scalars...).
 const SPECIAL_START = new Set("[]{}&*!|>%@`'?-,".split("").map((c) => c.charCodeAt(0)));
 
+/**
+ * The entry fields the lockfile model reads. The scanner skips every other field (languageName, linkType,
+ * peerDependencies, bin, conditions...: about a third of the lines of the babel corpus file) by indentation, without
+ * slicing it; the library reader drops the same fields, so both readers keep returning the same records.
+ */
+export const BERRY_FIELDS: ReadonlySet<string> = new Set(["version", "resolution", "checksum", "dependencies", "dependenciesMeta"]);
+
 function duplicate(line: number, start: number, end: number, key: string, nested: boolean): ParseProblem {
   return {
     range: { start: { line, character: start }, end: { line, character: end } },
@@ -55,6 +62,8 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
   // A `key:` with nothing after it: a mapping if the next line is deeper, an empty string otherwise.
   let pending: { map: BerryMap | undefined; record: BerryRecord | undefined; key: string; indent: number } | undefined;
   let lineNo = -1;
+  // Lines indented deeper than this belong to a skipped field (-1: none).
+  let skipDeeperThan = -1;
   const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
   // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -71,6 +80,10 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     if (i === end || text.charCodeAt(i) === HASH) continue;
     const indent = i - lineStart;
     if (text.charCodeAt(i) === 9) return giveUp("tab in indentation");
+    if (skipDeeperThan >= 0) {
+      if (indent > skipDeeperThan) continue;
+      skipDeeperThan = -1;
+    }
     if (pending !== undefined) {
       const parentIndent = pending.indent;
       const value: BerryValue = indent > parentIndent ? new Map() : "";
@@ -110,6 +123,10 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     while (at < len && line.charCodeAt(at) === SPACE) at++;
     if (at >= len || line.charCodeAt(at) !== COLON) return giveUp("a key without `:`");
     at++;
+    if (stack.length === 1 && !BERRY_FIELDS.has(key)) {
+      skipDeeperThan = indent;
+      continue;
+    }
     while (at < len && line.charCodeAt(at) === SPACE) at++;
     // The value: nothing (a mapping follows, or an empty string), a double-quoted or a plain scalar.
     let value: string | undefined;
@@ -164,12 +181,13 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
 }
 
 /** Scalars as strings (Yarn reads every value as a string), mappings as objects; the first of duplicate keys wins. */
-function toBerryValue(node: unknown, index: LineIndex, problems: ParseProblem[]): BerryValue {
+function toBerryValue(node: unknown, index: LineIndex, problems: ParseProblem[], fields?: ReadonlySet<string>): BerryValue {
   if (isScalar(node)) return node.value === null || node.value === undefined ? "" : String(node.value);
   if (isMap(node)) {
     const map: BerryMap = new Map();
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (fields !== undefined && !fields.has(key)) continue;
       if (map.has(key)) {
         const r = isScalar(pair.key) ? pair.key.range : undefined;
         const range = r ? index.range(r[0], r[1]) : index.range(0, 0);
@@ -217,7 +235,7 @@ export function parseBerryYamlWithLibrary(text: string, index: LineIndex, proble
       continue;
     }
     seen.add(key);
-    records.push({ key, line: start.line, keyStart: start.character, keyEnd: end.character, value: toBerryValue(pair.value, index, problems) });
+    records.push({ key, line: start.line, keyStart: start.character, keyEnd: end.character, value: toBerryValue(pair.value, index, problems, BERRY_FIELDS) });
   }
   return records;
 }
