@@ -2,8 +2,12 @@
 // with a baseline in the same run. Prints a markdown table; never asserts (timing depends on the machine).
 //
 //   npm run bench:parse          (builds, then runs out/bench/parse.js)
-//   node --import tsx bench/parse.ts
+//   node --import tsx bench/parse.ts --runs 41 --only bun
 //   PROVENANCE_LENS_SHARED=/path/to/shared BENCH_RUNS=25 node --import tsx bench/parse.ts
+//
+// --runs N: timed runs per file (default 15, or BENCH_RUNS); --only TEXT: only corpus files whose name has TEXT.
+// Each run times the baseline and our parse back to back (alternating which goes first), so both see the same
+// machine load; the ratio is of the two medians, and the p25-p75 column is the spread of the per-run ratios.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,7 +16,14 @@ import * as yaml from "js-yaml";
 import { parseLockfile } from "../server/src/lockfile/index";
 
 const WARMUP_RUNS = 5;
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
+const RUNS = Math.max(1, Math.floor(Number(flag("--runs") ?? process.env.BENCH_RUNS ?? 15)) || 15);
+const ONLY = flag("--only");
 
 interface Baseline {
   name: string;
@@ -78,11 +89,16 @@ function baselineFor(name: string, text: string): Baseline {
   };
 }
 
-function median(values: number[]): number {
+/** The q-quantile (0..1) by linear interpolation between the sorted values. */
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
 }
+
+const median = (values: number[]): number => quantile(values, 0.5);
 
 function time(run: () => unknown): number {
   const start = process.hrtime.bigint();
@@ -100,12 +116,12 @@ function main(): void {
   const [load1] = os.loadavg();
   console.log(`# Parse benchmark\n`);
   console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${load1.toFixed(2)} at start; ${WARMUP_RUNS} warm-up + ${RUNS} timed runs, parse and baseline interleaved (alternating which goes first).\n`);
-  console.log("| File | Lines | Entries | Baseline | Baseline median ms | Parse median ms | Ratio | Target | Result |");
-  console.log("|---|---:|---:|---|---:|---:|---:|---:|---|");
+  console.log("| File | Lines | Entries | Baseline | Baseline median ms | Ours median ms | Ratio | Run ratios p25-p75 | Target | Result |");
+  console.log("|---|---:|---:|---|---:|---:|---:|---:|---:|---|");
   const notes: string[] = [];
   for (const file of fs.readdirSync(corpus).sort()) {
     const name = lockfileName(file);
-    if (name === undefined) continue;
+    if (name === undefined || (ONLY !== undefined && !file.includes(ONLY))) continue;
     const text = fs.readFileSync(path.join(corpus, file), "utf8");
     const baseline = baselineFor(name, text);
     const parse = (): unknown => parseLockfile(name, text);
@@ -128,11 +144,13 @@ function main(): void {
     const base = median(baseTimes);
     const parsed = median(parseTimes);
     const ratio = parsed / base;
+    const runRatios = parseTimes.map((t, i) => t / baseTimes[i]);
+    const spread = `${quantile(runRatios, 0.25).toFixed(2)}-${quantile(runRatios, 0.75).toFixed(2)}`;
     const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
     const result = baseline.target === undefined ? "info" : ratio <= baseline.target ? "PASS" : "FAIL";
     const stub = entries === 0 ? " (parser returns no entries: still a stub?)" : "";
     console.log(
-      `| ${file} | ${lines.toLocaleString("en")} | ${entries.toLocaleString("en")}${stub} | ${baseline.name} | ${base.toFixed(2)} | ${parsed.toFixed(2)} | ${ratio.toFixed(2)} | ${baseline.target === undefined ? "-" : `<= ${baseline.target}`} | ${result} |`,
+      `| ${file} | ${lines.toLocaleString("en")} | ${entries.toLocaleString("en")}${stub} | ${baseline.name} | ${base.toFixed(2)} | ${parsed.toFixed(2)} | ${ratio.toFixed(2)} | ${spread} | ${baseline.target === undefined ? "-" : `<= ${baseline.target}`} | ${result} |`,
     );
     if (baseline.note !== undefined) notes.push(`- ${file}: ${baseline.note}`);
   }
