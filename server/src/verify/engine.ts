@@ -4,9 +4,10 @@
 // Design for speed and reliability from the start: verdicts are cached by (name, version, integrity, trust material)
 // and never re-fetched; packuments are fetched once per name; requests share keep-alive sockets with a bounded pool;
 // a registry that fails to answer trips a breaker so that it delays the whole check by one deadline, not one per
-// package; and the whole check has a deadline of its own.
+// package; and a check in which nothing completes for 30 s is stopped.
 import * as path from "node:path";
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { LockedPackage } from "../lockfile/model";
 import { packageKey } from "../lockfile/model";
 import type { ProvenanceVerdict, RegistryNotice, SignatureVerdict, Verdict } from "../protocol/verdicts";
@@ -51,7 +52,7 @@ export interface EngineOptions {
   /** Persistent verdicts; only decided, content-addressed verdicts (verified, signed) are stored. */
   cache?: VerdictCache<Verdict>;
   http?: Omit<HttpClientOptions, "authHeaderFor" | "tls">;
-  /** The longest a whole check may take, however many packages it holds. Default 30 s. */
+  /** A check in which no package completes for this long is stopped (a registry that never answers). Default 30 s. */
   checkDeadlineMs?: number;
   /** Packages being checked at once. Default 32. */
   concurrency?: number;
@@ -122,8 +123,14 @@ export class VerificationEngine implements Checker {
     const network: EvidenceSource = new RegistryClient(http);
     const registry = this.options.evidence ?? (this.options.record?.(network) ?? network);
     const offline = request.offline && this.options.evidence === undefined;
-    const deadline = AbortSignal.timeout(this.options.checkDeadlineMs ?? 30_000);
-    const signal = request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline]);
+    // A stall watchdog rather than a deadline on the whole check: a large lockfile may take long, but a check in
+    // which nothing completes for this long is stopped (the per-registry breaker usually acts first).
+    const stall = new AbortController();
+    const stallMs = this.options.checkDeadlineMs ?? 30_000;
+    let watchdog = setTimeout(() => stall.abort(), stallMs);
+    const signal = request.signal === undefined ? stall.signal : AbortSignal.any([request.signal, stall.signal]);
+    // Every request of the check listens on this one signal.
+    setMaxListeners(0, signal);
     const registries = new Map<string, RegistryState>();
     const stateOf = (url: string): RegistryState => {
       let state = registries.get(url);
@@ -139,7 +146,11 @@ export class VerificationEngine implements Checker {
     let done = 0;
     let fromCache = 0;
     const total = request.packages.length;
-    const finish = (): void => request.onProgress?.(++done, total);
+    const finish = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => stall.abort(), stallMs);
+      request.onProgress?.(++done, total);
+    };
 
     const queue = [...request.packages];
     const worker = async (): Promise<void> => {
@@ -171,7 +182,11 @@ export class VerificationEngine implements Checker {
         finish();
       }
     };
-    await Promise.all(Array.from({ length: this.options.concurrency ?? 32 }, worker));
+    try {
+      await Promise.all(Array.from({ length: this.options.concurrency ?? 32 }, worker));
+    } finally {
+      clearTimeout(watchdog);
+    }
 
     const notices: RegistryNotice[] = [];
     for (const state of registries.values()) {
