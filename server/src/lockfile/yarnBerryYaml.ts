@@ -64,6 +64,7 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
   let lineNo = -1;
   // Lines indented deeper than this belong to a skipped field (-1: none).
   let skipDeeperThan = -1;
+  let nextComment = -1;
   const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
   // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -96,59 +97,65 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     if (indent > 0 && (stack.length === 0 || stack[stack.length - 1].indent !== indent)) {
       return giveUp("indentation that does not match an open mapping");
     }
-    // Work on the line itself so every native search below stops at its end.
-    const line = text.slice(lineStart, end);
-    const len = line.length;
+    // Searches run on the whole text, bounded by `end`, instead of on a slice of the line: one string less per
+    // line. Each search stops at the line's end or soon after it (the next quote or colon is on the next line).
+    const keyStart = lineStart + indent;
     let key: string;
     let keyEnd: number;
-    const c = line.charCodeAt(indent);
+    const c = text.charCodeAt(keyStart);
     if (c === QUOTE) {
-      const close = line.indexOf('"', indent + 1);
-      if (close === -1) return giveUp("quoted key not closed on its line");
+      const close = text.indexOf('"', keyStart + 1);
+      if (close === -1 || close >= end) return giveUp("quoted key not closed on its line");
       keyEnd = close + 1;
-      key = line.slice(indent + 1, close);
+      key = text.slice(keyStart + 1, close);
       if (key.includes("\\")) return giveUp("escape in a quoted key");
     } else {
-      if (SPECIAL_START.has(c) || (indent === 0 && (line.startsWith("---") || line.startsWith("...")))) {
+      if (SPECIAL_START.has(c) || (indent === 0 && (text.startsWith("---", lineStart) || text.startsWith("...", lineStart)))) {
         return giveUp("YAML syntax outside Yarn's subset");
       }
-      let j = line.indexOf(":", indent);
-      while (j !== -1 && j + 1 < len && line.charCodeAt(j + 1) !== SPACE) j = line.indexOf(":", j + 1);
-      if (j === -1) return giveUp("a line without `key:`");
+      let j = text.indexOf(":", keyStart);
+      while (j !== -1 && j + 1 < end && text.charCodeAt(j + 1) !== SPACE) j = text.indexOf(":", j + 1);
+      if (j === -1 || j >= end) return giveUp("a line without `key:`");
       keyEnd = j;
-      while (keyEnd > indent && line.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
-      key = line.slice(indent, keyEnd);
+      while (keyEnd > keyStart && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
+      key = text.slice(keyStart, keyEnd);
     }
     let at = keyEnd;
-    while (at < len && line.charCodeAt(at) === SPACE) at++;
-    if (at >= len || line.charCodeAt(at) !== COLON) return giveUp("a key without `:`");
+    while (at < end && text.charCodeAt(at) === SPACE) at++;
+    if (at >= end || text.charCodeAt(at) !== COLON) return giveUp("a key without `:`");
     at++;
     if (stack.length === 1 && !BERRY_FIELDS.has(key)) {
       skipDeeperThan = indent;
       continue;
     }
-    while (at < len && line.charCodeAt(at) === SPACE) at++;
+    while (at < end && text.charCodeAt(at) === SPACE) at++;
     // The value: nothing (a mapping follows, or an empty string), a double-quoted or a plain scalar.
     let value: string | undefined;
-    if (at < len && line.charCodeAt(at) !== HASH) {
-      const v = line.charCodeAt(at);
+    if (at < end && text.charCodeAt(at) !== HASH) {
+      const v = text.charCodeAt(at);
       if (v === QUOTE) {
-        const close = line.indexOf('"', at + 1);
-        if (close === -1) return giveUp("quoted value not closed on its line");
-        value = line.slice(at + 1, close);
+        const close = text.indexOf('"', at + 1);
+        if (close === -1 || close >= end) return giveUp("quoted value not closed on its line");
+        value = text.slice(at + 1, close);
         if (value.includes("\\")) return giveUp("escape in a quoted value");
         let rest = close + 1;
-        while (rest < len && line.charCodeAt(rest) === SPACE) rest++;
-        if (rest < len && line.charCodeAt(rest) !== HASH) return giveUp("text after a quoted value");
+        while (rest < end && text.charCodeAt(rest) === SPACE) rest++;
+        if (rest < end && text.charCodeAt(rest) !== HASH) return giveUp("text after a quoted value");
       } else {
-        if (SPECIAL_START.has(v) && !(v === 45 && line.charCodeAt(at + 1) !== SPACE)) return giveUp("YAML syntax outside Yarn's subset");
-        let stop = line.indexOf(" #", at);
-        if (stop === -1) stop = len;
-        while (stop > at && line.charCodeAt(stop - 1) === SPACE) stop--;
-        value = at === 0 && stop === len ? line : line.slice(at, stop);
+        if (SPECIAL_START.has(v) && !(v === 45 && text.charCodeAt(at + 1) !== SPACE)) return giveUp("YAML syntax outside Yarn's subset");
+        // Comments are rare: the next " #" in the whole text is found once and reused until passed.
+        if (nextComment < at) {
+          nextComment = text.indexOf(" #", at);
+          if (nextComment === -1) nextComment = text.length;
+        }
+        let stop = nextComment < end ? nextComment : end;
+        while (stop > at && text.charCodeAt(stop - 1) === SPACE) stop--;
+        value = text.slice(at, stop);
         if (value.includes(": ") || value.endsWith(":")) return giveUp("`: ` inside a plain value");
       }
     }
+    // Positions below are characters within the line.
+    keyEnd -= lineStart;
     if (indent === 0) {
       if (seenTop.has(key)) {
         const shift = lineNo === 0 ? bom : 0;
