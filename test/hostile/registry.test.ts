@@ -139,7 +139,7 @@ describe("hostile registry: one check, every attack, controls still verify", () 
 // Found by this suite, in engine.ts (not ours to edit): a lockfile entry with no integrity whose `resolved` points at
 // another host is "signed", with a note that "the integrity check still pins the bytes", but there is no integrity:
 // npm would install whatever that host serves.
-test("a lockfile entry with no integrity, resolved from another host, is not reported signed", { todo: "engine.ts: verdict is signed; resolvedElsewhere's note claims an integrity check that does not exist" }, async () => {
+test("a lockfile entry with no integrity, resolved from another host, is not reported signed", async () => {
   const spec = one("h-no-integrity");
   const registry = await startTestRegistry({ packages: [spec] });
   try {
@@ -188,7 +188,7 @@ describe("hostile registry: attacks on the whole registry", () => {
   // Found by this suite, in engine.ts (not ours to edit): a check that hit its deadline leaves the registry neither
   // "unreachable" nor anything else, so a registry whose packuments hang is reported as one that strips signatures
   // ("no-signatures", with advice to declare a mirror), and one whose keys hang as "keys-unavailable".
-  test("a registry that never answers is reported once as unreachable, not as a mirror that strips signatures", { todo: "engine.ts: deadline-aborted requests do not mark the registry unreachable; notice is no-signatures / keys-unavailable" }, async () => {
+  test("a registry that never answers is reported once as unreachable, not as a mirror that strips signatures", async () => {
     for (const scenario of NEVER_ANSWERS) {
       const registry = await startTestRegistry({ packages: specs, misbehaviour: scenario.misbehaviour });
       try {

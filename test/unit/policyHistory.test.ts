@@ -15,7 +15,7 @@ import { verifyAttestations } from "../../server/src/verify/provenance";
 import { HttpClient } from "../../server/src/registry/http";
 import { RegistryClient } from "../../server/src/registry/registryClient";
 import { applyPolicy, historyLine, majorLineOf, normaliseRepository, parsePolicy } from "../../server/src/policy/index";
-import { historyFor } from "../../server/src/policy/historyFor";
+import { historyFor } from "../../server/src/verify/historyFor";
 import { DEFAULT_PUBLISHED_AT, integrityOf, startTestRegistry, type Misbehaviour, type PackageSpec, type TestRegistry, type VersionSpec } from "../registry";
 
 interface Case {
@@ -159,7 +159,7 @@ describe("trust history against the loopback registry", () => {
     });
   }
 
-  test("the engine carries the same history in its verdicts", { todo: "engine wiring waits for the lead's 'Engine: worker pool' commit (patch ready)" }, () => {
+  test("the engine carries the same history in its verdicts", () => {
     for (const pkg of packages) assert.deepEqual(engineVerdicts.get(packageKey(pkg))?.history, verdicts.get(packageKey(pkg))?.history, pkg.name);
   });
 

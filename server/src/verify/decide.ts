@@ -1,5 +1,5 @@
 // The one place where facts about a package become its overall status (issue #3, "Verdicts"). Pure.
-import type { PackageStatus, ProvenanceVerdict, SignatureVerdict, Verdict } from "../protocol/verdicts";
+import type { PackageStatus, ProvenanceVerdict, SignatureVerdict, Verdict, VerdictHistory } from "../protocol/verdicts";
 
 export interface PackageFacts {
   signature: SignatureVerdict;
@@ -16,6 +16,8 @@ export interface PackageFacts {
   notes: string[];
   registry?: string;
   publishedAt?: string;
+  /** Trust history among earlier versions (issue #6): carried into the verdict as is. */
+  history?: VerdictHistory;
 }
 
 export function decideVerdict(facts: PackageFacts): Verdict {
@@ -76,6 +78,7 @@ export function decideVerdict(facts: PackageFacts): Verdict {
     ...(facts.registry === undefined ? {} : { registry: facts.registry }),
     ...(facts.publishedAt === undefined ? {} : { publishedAt: facts.publishedAt }),
     ...(cause === undefined ? {} : { cause }),
+    ...(facts.history === undefined ? {} : { history: facts.history }),
   };
 }
 

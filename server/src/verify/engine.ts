@@ -21,6 +21,8 @@ import { staticVerdict } from "./checker";
 import { decideVerdict } from "./decide";
 import { NPMJS_REGISTRY_KEYS, isNpmjsRegistry, parseKeysResponse, type RegistryKey } from "./npmKeys";
 import { verifyAttestations } from "./provenance";
+import { historyFor } from "./historyFor";
+import type { VersionRecord } from "./history";
 import { compareIntegrity } from "./integrity";
 import { verifyRegistrySignature } from "./signatures";
 import { describeTrustedRoot, prepareTrust, shippedTrustedRoot, type LoadedTrustedRoot, type PreparedTrust } from "./trustedRoot";
@@ -81,6 +83,8 @@ interface RegistryState {
   /** Identifies the trust a verdict of this registry was reached with (the cache key part). */
   trustMaterialId: string;
   sawSignatures: boolean;
+  /** Packuments this registry actually served in this check (what a "serves no signatures" notice rests on). */
+  answered: number;
   /** Set once the registry failed to answer: later packages are not asked for again. */
   unreachable?: string;
   /** Fetches the keys on first need (the first package not answered from the cache), once. */
@@ -99,6 +103,8 @@ export class VerificationEngine implements Checker {
   lastStats: CheckStats = { packages: 0, fromCache: 0, requests: 0 };
   readonly #clients = new Map<string, HttpClient>();
   readonly #mirrors: Set<string>;
+  /** Verified provenance of earlier versions, for build-identity drift (issue #6): fetched and verified once. */
+  readonly #previous = new Map<string, Promise<ProvenanceVerdict | undefined>>();
 
   constructor(readonly options: EngineOptions) {
     this.trustedRoot = options.trustedRoot ?? shippedTrustedRoot();
@@ -190,7 +196,10 @@ export class VerificationEngine implements Checker {
 
     const notices: RegistryNotice[] = [];
     for (const state of registries.values()) {
-      notices.push(...noticesOf(state, pending.some((p) => p.state === state)));
+      if (stall.signal.aborted && state.unreachable === undefined && pending.some((p) => p.state === state && p.facts.blocker !== undefined)) {
+        state.unreachable = `nothing completed for ${Math.round(stallMs / 1000)} s, so the check was stopped`;
+      }
+      notices.push(...noticesOf(state));
     }
     for (const { pkg, state, facts } of pending) {
       const verdict = decideVerdict({ ...facts, registryServesSignatures: state.sawSignatures });
@@ -226,10 +235,10 @@ export class VerificationEngine implements Checker {
     if (npmjsKeys) {
       // Pinned keys only: a mirror, proxy or impostor cannot hand in keys of its own for npmjs packages.
       const trust = prepareTrust(this.trustedRoot, NPMJS_REGISTRY_KEYS);
-      return { url, npmjsKeys, sawSignatures: false, keys: NPMJS_REGISTRY_KEYS, trust, trustMaterialId: trust.trustMaterialId, ready: async () => {} };
+      return { url, npmjsKeys, sawSignatures: false, answered: 0, keys: NPMJS_REGISTRY_KEYS, trust, trustMaterialId: trust.trustMaterialId, ready: async () => {} };
     }
     // Verdicts of other registries are cached by registry and root: a key rotation does not undo a past verification.
-    const state: RegistryState = { url, npmjsKeys, sawSignatures: false, trustMaterialId: hashOf(this.trustedRoot.digest, url), ready: async () => {} };
+    const state: RegistryState = { url, npmjsKeys, sawSignatures: false, answered: 0, trustMaterialId: hashOf(this.trustedRoot.digest, url), ready: async () => {} };
     const given = this.options.registryKeys;
     if (given !== undefined) {
       state.keys = given;
@@ -270,13 +279,21 @@ export class VerificationEngine implements Checker {
       if (down) state.unreachable ??= answer.error.message;
       return blocked(answer.error.message, down ? "registry" : undefined);
     }
+    state.answered++;
     let version: PackumentVersion | undefined = answer.value.versions[pkg.version];
     if (version === undefined || typeof version !== "object") {
       return blocked(`${where} has no version ${pkg.version} of ${pkg.name} (unpublished, private elsewhere, or the lockfile names a version that never existed).`);
     }
     const notes: string[] = [];
-    const resolvedNote = resolvedElsewhere(pkg.resolved, state.url);
-    if (resolvedNote !== undefined) notes.push(resolvedNote);
+    const elsewhere = resolvedElsewhere(pkg.resolved, state.url);
+    if (elsewhere !== undefined && (pkg.integrity === undefined || pkg.integrity === "")) {
+      // npm fetches `resolved` and, with no integrity in the lockfile, checks the bytes against nothing.
+      return blocked(`The lockfile resolves it from ${elsewhere} with no integrity: nothing ties what is installed to what the registry signed.`);
+    }
+    if (elsewhere !== undefined) notes.push(`The lockfile resolves it from ${elsewhere}, not from the configured registry; its integrity still pins the bytes to the ones the registry signed.`);
+    if (pkg.integrity === undefined || pkg.integrity === "") {
+      notes.push("The lockfile records no integrity for it; the package manager checks the registry's signed integrity when it installs.");
+    }
     const dist = isRecord(version.dist) ? version.dist : {};
     const registryIntegrity = typeof dist.integrity === "string" ? dist.integrity : undefined;
     const integrityMismatch = compareIntegrity(pkg.integrity, registryIntegrity, typeof dist.shasum === "string" ? dist.shasum : undefined, `${pkg.name}@${pkg.version}`);
@@ -310,7 +327,40 @@ export class VerificationEngine implements Checker {
     } else if (attestations !== undefined) {
       provenance = { status: "not-checked", reason: state.keysProblem ?? "No trust material for this registry." };
     }
-    return { signature, provenance, integrityMismatch, notes, registry: where, publishedAt };
+    // Trust history (issue #6) from the packument at hand; the full packument (publish date of a downgrade) and the
+    // previous version's attestations (drift) are fetched only when needed.
+    const history = await historyFor(
+      { name: pkg.name, version: pkg.version, provenance: provenance.status, signature: signature.status, provenanceVerdict: provenance },
+      answer.value,
+      {
+        fullPackument: async () => {
+          const full = await registry.packument(pkg.name, { registry: state.url, full: true, signal });
+          return full.ok ? full.value : undefined;
+        },
+        verifiedProvenance: (record) => this.#previousProvenance(pkg.name, record, state, registry, signal),
+      },
+    );
+    return { signature, provenance, integrityMismatch, notes, registry: where, publishedAt, history };
+  }
+
+  /** An earlier version's provenance, verified like the locked one's, once per process; a failed fetch is retried later. */
+  #previousProvenance(name: string, record: VersionRecord, state: RegistryState, registry: EvidenceSource, signal: AbortSignal): Promise<ProvenanceVerdict | undefined> {
+    const trust = state.trust;
+    const integrity = record.integrity;
+    if (trust === undefined || integrity === undefined) return Promise.resolve(undefined);
+    const key = `${state.trustMaterialId}\u0000${name}\u0000${record.version}\u0000${integrity}`;
+    let found = this.#previous.get(key);
+    if (found === undefined) {
+      const url = `${state.url}-/npm/v1/attestations/${name}@${record.version}`;
+      found = registry.attestations(url, { registry: state.url, signal }).then((doc) => {
+        if (doc.ok) return verifyAttestations({ name, version: record.version, integrity }, doc.value, { trust });
+        this.#previous.delete(key);
+        return undefined;
+      });
+      this.#previous.set(key, found);
+      if (this.#previous.size > SESSION_MAX) this.#previous.delete(this.#previous.keys().next().value as string);
+    }
+    return found;
   }
 
   #clientFor(config: NpmConfig): HttpClient {
@@ -333,7 +383,8 @@ function cacheKeyOf(pkg: LockedPackage, state: RegistryState): VerdictKey {
   return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, trustMaterialId: state.trustMaterialId };
 }
 
-function noticesOf(state: RegistryState, checkedAny: boolean): RegistryNotice[] {
+function noticesOf(state: RegistryState): RegistryNotice[] {
+  const checkedAny = state.answered > 0;
   const where = redactUrl(state.url);
   if (state.unreachable !== undefined) {
     return [{ registry: where, kind: "unreachable", message: `${where} did not answer (${state.unreachable}); its packages could not be verified.` }];
@@ -364,14 +415,15 @@ function attestationUrl(advertised: unknown, registryUrl: string, pkg: LockedPac
   return own;
 }
 
+/** The host a lockfile's `resolved` URL points at when it is not the configured registry. */
 function resolvedElsewhere(resolved: string | undefined, registryUrl: string): string | undefined {
   if (resolved === undefined || !/^https?:/i.test(resolved)) return undefined;
   try {
     const at = new URL(resolved);
     const registry = new URL(registryUrl);
-    if (at.host === registry.host && at.pathname.startsWith(registry.pathname)) return undefined;
-    return `The lockfile resolves it from ${at.host}, not from the configured registry ${registry.host}; the integrity check still pins the bytes.`;
+    return at.host === registry.host && at.pathname.startsWith(registry.pathname) ? undefined : at.host;
   } catch {
+    // An unreadable URL names no host; the parser already reports malformed entries.
     return undefined;
   }
 }
