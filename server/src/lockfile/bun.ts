@@ -9,6 +9,7 @@ import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range } from "./model";
 import { readBunJson } from "./bunJson";
 import { rangeAt } from "./bunLayoutScan";
+import { OPTIONAL, OPTIONAL_PEER, REGULAR, tableFromJson } from "./bunPackages";
 import { devAndOptional, EdgeList, InstallTree, type Root } from "./bunTree";
 import { LineIndex } from "./lineIndex";
 import { prepareLockText, problem, type PreparedText } from "./pnpmBunShared";
@@ -61,56 +62,46 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
   if (version !== 0 && version !== 1) {
     problems.push(problem(read.spans.get("")?.get("lockfileVersion") ?? nowhere, "warning", "unknown-lockfile-version", `Unknown bun.lock lockfileVersion ${String(version)} (known: 0, 1); it was read as version 1, results may be incomplete.`));
   }
-  const packages = isObject(root.packages) ? root.packages : {};
-  const order = read.packageOrder;
-  const keys = order?.keys ?? Object.keys(packages);
-  // In key order, without a lookup per key in a 2,800-key dictionary object (2% of a parse).
-  const tuples = Object.values(packages);
-  const packageSpans = order === undefined ? read.spans.get("packages") ?? new Map<string, Range>() : undefined;
-  const tree = new InstallTree(keys);
+  const fromLayout = read.packages;
+  const table = fromLayout?.table ?? tableFromJson(isObject(root.packages) ? root.packages : {}, Object.keys(isObject(root.packages) ? root.packages : {}));
+  const keys = table.keys;
+  const packageSpans = fromLayout === undefined ? read.spans.get("packages") ?? new Map<string, Range>() : undefined;
+  const tree = new InstallTree(keys, table.indexOf);
   const edges = new EdgeList(keys.length);
   const workspaces = isObject(root.workspaces) ? root.workspaces : {};
   let unresolved: { ref: string; at: Range; count: number } | undefined;
   const entries: LockEntry[] = [];
   // Entry number of key i, -1 for a key that was skipped.
   const entryOf = new Int32Array(keys.length).fill(-1);
+  const { ids, depStarts, depNames, depKinds } = table;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    const tuple = tuples[i];
-    const range = order !== undefined ? rangeAt(order.offsets, i) : packageSpans?.get(key) ?? nowhere;
-    if (!Array.isArray(tuple) || typeof tuple[0] !== "string") {
+    const id = ids[i];
+    const range = fromLayout !== undefined ? rangeAt(fromLayout.offsets, i) : packageSpans?.get(key) ?? nowhere;
+    if (id === undefined) {
       problems.push(problem(range, "error", "parse-error", `The entry for ${key} is not a [ "name@version", ... ] tuple; it was skipped.`));
       continue;
     }
-    const entry = describeTuple(key, range, tuple, workspaces);
+    const entry = describeTuple(key, range, id, table.seconds[i], table.fourths[i], workspaces);
     const installedAs = tree.names[i];
     if (installedAs !== entry.name) entry.alias = installedAs;
     if (entry.source === "registry" && entry.integrity === undefined) {
       problems.push(problem(range, "warning", "missing-integrity", `${entry.name}@${entry.version} has no integrity in bun.lock, so its registry signature cannot be checked. Re-run bun install.`));
     }
     edges.open(i);
-    // INFO is the first object after the id (npm tuples have the registry string before it).
-    let info: Json | undefined;
-    for (let t = 1; t < tuple.length && info === undefined; t++) if (isObject(tuple[t])) info = tuple[t] as Json;
-    if (info !== undefined) {
-      const optionalPeers = Array.isArray(info.optionalPeers) ? (info.optionalPeers as unknown[]) : undefined;
-      for (let g = 0; g < PACKAGE_DEP_GROUPS.length; g++) {
-        const deps = info[PACKAGE_DEP_GROUPS[g]];
-        if (!isObject(deps)) continue;
-        for (const name in deps) {
-          const target = tree.resolve(i, name);
-          if (target === -1) {
-            // Optional and peer dependencies are often not installed at all; only a missing regular one is wrong.
-            if (g === 0) {
-              if (unresolved === undefined) unresolved = { ref: `${key} -> ${name}`, at: range, count: 0 };
-              unresolved.count++;
-            }
-            continue;
-          }
-          const optional = g === 1 || (g === 2 && optionalPeers !== undefined && optionalPeers.includes(name));
-          if (edges.add(target, optional)) entry.dependencies.push(keys[target]);
+    for (let d = depStarts[i]; d < depStarts[i + 1]; d++) {
+      const name = depNames[d];
+      const kind = depKinds[d];
+      const target = tree.resolve(i, name);
+      if (target === -1) {
+        // Optional and peer dependencies are often not installed at all; only a missing regular one is wrong.
+        if (kind === REGULAR) {
+          if (unresolved === undefined) unresolved = { ref: `${key} -> ${name}`, at: range, count: 0 };
+          unresolved.count++;
         }
+        continue;
       }
+      if (edges.add(target, kind === OPTIONAL || kind === OPTIONAL_PEER)) entry.dependencies.push(keys[target]);
     }
     entryOf[i] = entries.length;
     entries.push(entry);
@@ -134,15 +125,14 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
   return result;
 }
 
-const PACKAGE_DEP_GROUPS = ["dependencies", "optionalDependencies", "peerDependencies"] as const;
 const WORKSPACE_DEP_GROUPS = ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"] as const;
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function describeTuple(key: string, range: Range, tuple: unknown[], workspaces: Json): LockEntry {
-  const id = tuple[0] as string;
+/** The entry of a tuple: `id` is tuple[0], `second` and `fourth` tuple[1] and tuple[3] when they are strings. */
+function describeTuple(key: string, range: Range, id: string, second: string | undefined, fourth: string | undefined, workspaces: Json): LockEntry {
   const at = id.indexOf("@", 1);
   const name = at === -1 ? id : id.slice(0, at);
   const spec = at === -1 ? "" : id.slice(at + 1);
@@ -162,12 +152,10 @@ function describeTuple(key: string, range: Range, tuple: unknown[], workspaces: 
     if (spec.startsWith("github:") || spec.startsWith("git+") || spec.startsWith("git:")) return withSource(entry, "git", spec);
     if (spec.startsWith("https://") || spec.startsWith("http://")) return withSource(entry, "tarball", spec);
   }
-  const registry = tuple[1];
-  if (typeof registry === "string") {
+  if (second !== undefined) {
     // npm: the registry string is empty for the default registry, else the tarball URL.
-    if (registry !== "") entry.resolved = registry;
-    const integrity = tuple[3];
-    if (typeof integrity === "string" && integrity !== "") entry.integrity = integrity;
+    if (second !== "") entry.resolved = second;
+    if (fourth !== undefined && fourth !== "") entry.integrity = fourth;
     return entry;
   }
   // Anything else is a local tarball path.

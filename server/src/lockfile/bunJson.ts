@@ -11,6 +11,7 @@ import type { LineIndex } from "./lineIndex";
 import type { ParseProblem, Range } from "./model";
 import { problem } from "./pnpmBunShared";
 import { readBunLayout, type KeyOffsets } from "./bunLayoutScan";
+import type { PackageTable } from "./bunPackages";
 
 export interface JsonRead {
   value: unknown;
@@ -19,17 +20,18 @@ export interface JsonRead {
   problems: ParseProblem[];
   reader: "scanner" | "library";
   /**
-   * From the layout reader only (then `spans` holds the top level alone): the `packages` keys in JSON.parse's
-   * order with their offsets, which saves a Map and a Range per key that the model would read once.
+   * From the layout reader only (then `spans` holds the top level alone, and `value.packages` may be empty): what
+   * the model reads of `packages`, and the offsets of its keys, which saves a Map and a Range per key.
    */
-  packageOrder?: { keys: string[]; offsets: KeyOffsets };
+  packages?: { table: PackageTable; offsets: KeyOffsets };
 }
 
 export function readBunJson(text: string, start: number, index: () => LineIndex, reader: "scanner" | "library"): JsonRead {
   if (reader === "scanner") {
     const layout = readBunLayout(text, start);
     if (layout !== undefined) {
-      return { value: layout.value, spans: new Map([["", layout.topSpans]]), problems: [], reader: "scanner", packageOrder: layout.packageOrder };
+      const packages = { table: layout.packages, offsets: layout.packageOffsets };
+      return { value: layout.value, spans: new Map([["", layout.topSpans]]), problems: [], reader: "scanner", packages };
     }
     const scanned = scanJson(text, start, index);
     if (scanned !== undefined) return { ...scanned, reader: "scanner" };

@@ -16,6 +16,7 @@
 // keys JSON.parse kept (so there are no repeats to report either); otherwise the caller runs the general scanner.
 
 import type { Range } from "./model";
+import { readPackagesBlock, tableFromJson, type PackageTable } from "./bunPackages";
 
 /** [start, end, line, lineStart] per key, flattened: `end` is past the closing quote, `line` zero-based. */
 export type KeyOffsets = number[];
@@ -24,8 +25,10 @@ export interface BunLayoutRead {
   value: Record<string, unknown>;
   /** Ranges of the top-level keys. */
   topSpans: Map<string, Range>;
-  /** `packages` keys in JSON.parse's order, with their offsets (4 numbers per key, as KeyOffsets). */
-  packageOrder: { keys: string[]; offsets: KeyOffsets };
+  /** What the model reads of `packages` (the parsed `value.packages` is empty when it was read from the text). */
+  packages: PackageTable;
+  /** Offsets of the `packages` keys, 4 numbers per key as KeyOffsets, in table order. */
+  packageOffsets: KeyOffsets;
 }
 
 export function rangeAt(offsets: KeyOffsets, i: number): Range {
@@ -80,9 +83,9 @@ function insideString(text: string, at: number): boolean {
  * multi-character search cost 6% of a parse. Bun writes inline objects without trailing commas; if it did, JSON.parse
  * would refuse the text and the general scanner would read it.
  */
-function addInlineTrailingCommas(text: string, from: number, blanks: number[]): number[] {
+function addInlineTrailingCommas(text: string, from: number, to: number, blanks: number[]): number[] {
   let inline: number[] | undefined;
-  for (let at = text.indexOf("]", from); at !== -1; at = text.indexOf("]", at + 1)) {
+  for (let at = text.indexOf("]", from); at !== -1 && at < to; at = text.indexOf("]", at + 1)) {
     let c = at - 1;
     while (text.charCodeAt(c) === 32) c--;
     if (text.charCodeAt(c) === 44 && !insideString(text, c)) (inline ??= []).push(c);
@@ -100,6 +103,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The text JSON.parse reads over [from, to): trailing commas (sorted offsets) turned into spaces. */
+function withoutCommas(text: string, from: number, to: number, blanks: number[]): string {
+  // Concatenation, which JSON.parse flattens in one copy: Array.join measured 0.05x JSON.parse slower.
+  let json = "";
+  let copied = from;
+  for (const at of blanks) {
+    if (at < from || at >= to) continue;
+    json += text.slice(copied, at) + " ";
+    copied = at + 1;
+  }
+  return json + text.slice(copied, to);
+}
+
 /** Reads `text` from `start` (1 past a byte-order mark) when it has Bun's layout; undefined otherwise. */
 export function readBunLayout(text: string, start: number): BunLayoutRead | undefined {
   if (text.charCodeAt(start) !== 123 /* { */) return undefined;
@@ -112,11 +128,15 @@ export function readBunLayout(text: string, start: number): BunLayoutRead | unde
   const width2 = 2 * width;
 
   // Offsets of the trailing commas to blank.
-  let blanks: number[] = [];
+  const blanks: number[] = [];
   const top: KeyOffsets = [];
   // Second-level keys of each top-level object written over several lines, by top-level key number.
   const groups: (KeyOffsets | undefined)[] = [];
   let group: KeyOffsets | undefined;
+  // The `packages` block: its keys, and the offsets of its "{" and "}".
+  let packageKeys: KeyOffsets | undefined;
+  let open = -1;
+  let close = -1;
   // The last non-blank character before the current line: a comma there is trailing when this line closes.
   let previousEnd = start;
   const n = text.length;
@@ -133,7 +153,10 @@ export function readBunLayout(text: string, start: number): BunLayoutRead | unde
       const indent = p - ls;
       if (c === 125 /* } */ || c === 93 /* ] */) {
         if (text.charCodeAt(previousEnd) === 44 /* , */) blanks.push(previousEnd);
-        if (indent <= width) group = undefined;
+        if (indent <= width) {
+          if (group !== undefined && group === packageKeys && close === -1) close = p;
+          group = undefined;
+        }
       } else if (c === 34 /* " */ && (indent === width || (indent === width2 && group !== undefined))) {
         const q = closingQuote(text, p, lineEnd);
         if (q === -1) return undefined;
@@ -141,22 +164,24 @@ export function readBunLayout(text: string, start: number): BunLayoutRead | unde
           top.push(p, q + 1, line, ls);
           group = text.charCodeAt(e) === 123 /* { */ ? [] : undefined;
           groups.push(group);
+          if (group !== undefined && packageKeys === undefined && q === p + 9 && text.startsWith("packages", p + 1)) {
+            packageKeys = group;
+            open = e;
+          }
         } else (group as KeyOffsets).push(p, q + 1, line, ls);
       }
       previousEnd = e;
     }
     ls = lineEnd + 1;
   }
-  blanks = addInlineTrailingCommas(text, start, blanks);
-  // The text JSON.parse reads: same offsets, a byte-order mark and trailing commas turned into spaces. Built by
-  // concatenation, which JSON.parse flattens in one copy: Array.join measured 0.05x JSON.parse slower.
-  let json = start === 0 ? "" : " ";
-  let copied = start;
-  for (const at of blanks) {
-    json += text.slice(copied, at) + " ";
-    copied = at + 1;
-  }
-  json += text.slice(copied);
+
+  // Bun's `packages` block is read from the text, and JSON.parse reads the rest with the block left empty.
+  const table = packageKeys !== undefined && close !== -1 ? readPackagesBlock(text, open, close, packageKeys) : undefined;
+  let json: string;
+  if (table !== undefined) {
+    const commas = addInlineTrailingCommas(text, close, n, addInlineTrailingCommas(text, start, open, blanks));
+    json = withoutCommas(text, start, open + 1, commas) + withoutCommas(text, close, n, commas);
+  } else json = withoutCommas(text, start, n, addInlineTrailingCommas(text, start, n, blanks));
 
   let value: unknown;
   try {
@@ -170,7 +195,8 @@ export function readBunLayout(text: string, start: number): BunLayoutRead | unde
   const topKeys = Object.keys(value);
   if (!keysMatch(text, top, topKeys)) return undefined;
   const topSpans = new Map<string, Range>();
-  let packageOrder: BunLayoutRead["packageOrder"] = { keys: [], offsets: [] };
+  let packages: PackageTable | undefined;
+  let packageOffsets: KeyOffsets = [];
   for (let t = 0; t < topKeys.length; t++) {
     topSpans.set(topKeys[t], rangeAt(top, t));
     const child = value[topKeys[t]];
@@ -179,10 +205,18 @@ export function readBunLayout(text: string, start: number): BunLayoutRead | unde
       if (written !== undefined) return undefined;
       continue;
     }
+    if (written !== undefined && written === packageKeys && table !== undefined) {
+      packages = table;
+      packageOffsets = written;
+      continue;
+    }
     // An object on one line (or laid out otherwise) is only accepted empty: its keys could repeat unseen.
     const keys = Object.keys(child);
     if (written === undefined ? keys.length !== 0 : !keysMatch(text, written, keys)) return undefined;
-    if (topKeys[t] === "packages" && written !== undefined) packageOrder = { keys, offsets: written };
+    if (topKeys[t] === "packages" && written !== undefined) {
+      packages = tableFromJson(child, keys);
+      packageOffsets = written;
+    }
   }
-  return { value, topSpans, packageOrder };
+  return { value, topSpans, packages: packages ?? tableFromJson({}, []), packageOffsets };
 }

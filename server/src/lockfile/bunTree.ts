@@ -26,14 +26,19 @@ export class InstallTree {
   private readonly parents: number[];
   private readonly children: (Map<string, number> | undefined)[];
   private readonly top = new Map<string, number>();
-  private readonly indexOf = new Map<string, number>();
+  private readonly indexOf: Map<string, number>;
 
-  constructor(keys: string[]) {
+  /** `indexOf`: key -> number for these keys, when already built. */
+  constructor(keys: string[], indexOf?: Map<string, number>) {
     const n = keys.length;
     this.names = new Array<string>(n);
     this.parents = new Array<number>(n);
     this.children = new Array<Map<string, number> | undefined>(n);
-    for (let i = 0; i < n; i++) this.indexOf.set(keys[i], i);
+    if (indexOf === undefined) {
+      indexOf = new Map();
+      for (let i = 0; i < n; i++) indexOf.set(keys[i], i);
+    }
+    this.indexOf = indexOf;
     let orphans: Map<string, number> | undefined;
     for (let i = 0; i < n; i++) {
       const key = keys[i];

@@ -168,3 +168,33 @@ test("bun corpus bun-v1-midday-bun.lock: scanner equals jsonc-parser, counts mat
   assert.ok(scanned.entries.every((e) => e.dependencies.every((d) => ids.has(d))));
   assert.ok(scanned.importers.every((i) => i.dependencies.every((d) => d.entryId !== undefined)));
 });
+
+// The layout reader reads `packages` straight from the text and gives up on anything Bun does not write. Each
+// variant is one edit of a fixture line; whatever path reads it, the result must be jsonc-parser's.
+const ODD_LINE = '"is-odd": ["is-odd@3.0.1", "", { "dependencies": { "is-number": "^6.0.0" } }, "sha512-CQpnWPrDwmP1+SMHXZhtLtJv90yiyVfluGsX5iNCVkrhQtU3TQHsUWPG9wkdk9Lgd5yNpAg9jQEo90CBaXgWMA=="],';
+const LAYOUT_VARIANTS: { name: string; edit: (text: string) => string }[] = [
+  { name: "inline trailing commas in an info object and a dependency map", edit: (t) => t.replace('{ "is-number": "^6.0.0" } }', '{ "is-number": "^6.0.0", }, }') },
+  { name: "inline trailing comma in the tuple", edit: (t) => t.replace('WMA=="],', 'WMA==", ],') },
+  { name: "numbers, literals and arrays as tuple elements", edit: (t) => t.replace('WMA=="],', 'WMA==", -1.5e3, true, null, [1, [], {}]],') },
+  { name: "a missing comma between two packages", edit: (t) => t.replace('WMA=="],', 'WMA=="]') },
+  { name: "a tab inside a string", edit: (t) => t.replace('"is-odd@3.0.1"', '"is-odd@3.0.1\t"') },
+  { name: "an escaped quote in an id", edit: (t) => t.replace('"is-odd@3.0.1"', '"is-odd@3.0.1\\"x"') },
+  { name: "a repeated dependencies field", edit: (t) => t.replace('{ "dependencies": { "is-number": "^6.0.0" } }, "sha512-CQ', '{ "dependencies": { "is-number": "^6.0.0" }, "dependencies": { "left-pad": "1" } }, "sha512-CQ') },
+  { name: "a repeated dependency name", edit: (t) => t.replace('{ "is-number": "^6.0.0" } }, "sha512-CQ', '{ "nope": "1", "is-number": "^6.0.0", "nope": "2" } }, "sha512-CQ') },
+  { name: "an integer-like dependency name", edit: (t) => t.replace('{ "is-number": "^6.0.0" } }, "sha512-CQ', '{ "is-number": "^6.0.0", "123": "1" } }, "sha512-CQ') },
+  { name: "optional peers before the peers", edit: (t) => t.replace('{ "dependencies": { "is-number": "^6.0.0" } }, "sha512-CQ', '{ "optionalPeers": ["left-pad", 3], "peerDependencies": { "left-pad": "*", "fsevents": "*" } }, "sha512-CQ') },
+  { name: "a package that is not a tuple", edit: (t) => t.replace(ODD_LINE, '"is-odd": { "version": "3.0.1" },') },
+  { name: "a package tuple over two lines", edit: (t) => t.replace('"", { "dependencies"', '"",\n      { "dependencies"') },
+  { name: "a repeated package key", edit: (t) => t.replace('"left-pad": ["left-pad@1.3.0"', '"is-odd": ["left-pad@1.3.0"') },
+  { name: "an integer-like package key", edit: (t) => t.replace('"left-pad": ["left-pad@1.3.0"', '"42": ["left-pad@1.3.0"') },
+  { name: "a key that is not a string", edit: (t) => t.replace('    "left-pad": [', '    left-pad: [') },
+  { name: "a bad number", edit: (t) => t.replace('WMA=="],', 'WMA==", 01],') },
+];
+
+for (const variant of LAYOUT_VARIANTS) {
+  test(`bun layout reader, ${variant.name}: scanner equals jsonc-parser`, () => {
+    const text = variant.edit(base());
+    assert.notEqual(text, base(), "the edit applies");
+    assert.deepEqual(parseBunLockfileWith(text, {}, "scanner"), parseBunLockfileWith(text, {}, "library"));
+  });
+}
