@@ -63,7 +63,8 @@ export function parseBunLockfileWith(text: string, options: ParseOptions, reader
     problems.push(problem(read.spans.get("")?.get("lockfileVersion") ?? nowhere, "warning", "unknown-lockfile-version", `Unknown bun.lock lockfileVersion ${String(version)} (known: 0, 1); it was read as version 1, results may be incomplete.`));
   }
   const fromLayout = read.packages;
-  const table = fromLayout?.table ?? tableFromJson(isObject(root.packages) ? root.packages : {}, Object.keys(isObject(root.packages) ? root.packages : {}));
+  const parsedPackages = isObject(root.packages) ? root.packages : {};
+  const table = fromLayout?.table ?? tableFromJson(parsedPackages, Object.keys(parsedPackages));
   const keys = table.keys;
   const packageSpans = fromLayout === undefined ? read.spans.get("packages") ?? new Map<string, Range>() : undefined;
   const tree = new InstallTree(keys, table.indexOf);
