@@ -45,7 +45,6 @@ async function main(): Promise<void> {
   });
   // With --prewarm the URL is printed only once every attestation is built, so "URL seen" means "ready".
   if (values.prewarm === true) process.stderr.write(`prewarmed ${await registry.prewarm()} attestation responses\n`);
-  process.stdout.write(`${registry.url}\n`);
   if (values.out !== undefined) {
     mkdirSync(values.out, { recursive: true });
     const rootPath = registry.writeTrustedRoot(values.out);
@@ -57,6 +56,8 @@ async function main(): Promise<void> {
     const written = writeProjectForSpec(values.project, spec.packages);
     process.stderr.write(`project written: ${written.lockfilePath}\n`);
   }
+  // Printed last: a reader that sees the URL knows the files above are written.
+  process.stdout.write(`${registry.url}\n`);
   const shutdown = (): void => {
     registry.stop().then(
       () => process.exit(0),

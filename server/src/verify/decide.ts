@@ -46,7 +46,11 @@ export function decideVerdict(facts: PackageFacts): Verdict {
     else if (signature.reason !== undefined) reasons.push(signature.reason);
   } else if (signature.status === "valid") {
     status = "signed";
-    reasons.push(`Registry signature valid (key ${signature.keyid ?? "?"}); no provenance attestation was published for this version.`);
+    reasons.push(
+      provenance.status === "not-checked"
+        ? `Registry signature valid (key ${signature.keyid ?? "?"}); its provenance was not checked.`
+        : `Registry signature valid (key ${signature.keyid ?? "?"}); no provenance attestation was published for this version.`,
+    );
   } else if (signature.status === "missing" && facts.registryServesSignatures) {
     status = "unsigned";
     reasons.push(signature.reason ?? "The registry serves signatures for other packages, but none for this version.");

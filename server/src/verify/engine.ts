@@ -6,6 +6,7 @@
 // a registry that fails to answer trips a breaker so that it delays the whole check by one deadline, not one per
 // package; and a check in which nothing completes for 30 s is stopped.
 import * as path from "node:path";
+import { availableParallelism } from "node:os";
 import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { LockedPackage } from "../lockfile/model";
@@ -20,7 +21,8 @@ import type { Checker, CheckRequest, CheckResult } from "./checker";
 import { staticVerdict } from "./checker";
 import { decideVerdict } from "./decide";
 import { NPMJS_REGISTRY_KEYS, isNpmjsRegistry, parseKeysResponse, type RegistryKey } from "./npmKeys";
-import { verifyAttestations } from "./provenance";
+import { verifyAttestations, type AttestedVersion } from "./provenance";
+import { AttestationPool } from "./attestationPool";
 import { historyFor } from "./historyFor";
 import type { VersionRecord } from "./history";
 import { compareIntegrity } from "./integrity";
@@ -65,7 +67,16 @@ export interface EngineOptions {
   evidence?: EvidenceSource;
   /** Sees every piece of evidence fetched from the network (to write a trust bundle). */
   record?: (evidence: EvidenceSource) => EvidenceSource;
+  /**
+   * Worker threads for Sigstore verification in large checks (more than WORKER_THRESHOLD packages); 0 verifies on the
+   * main thread. Default: the machine's cores, at most 4.
+   */
+  workers?: number;
 }
+
+/** Below this many packages, starting workers costs more than it saves. */
+const WORKER_THRESHOLD = 64;
+let sharedPool: AttestationPool | undefined;
 
 /** What one check cost, for benchmarks and the output channel. */
 export interface CheckStats {
@@ -129,6 +140,7 @@ export class VerificationEngine implements Checker {
     const network: EvidenceSource = new RegistryClient(http);
     const registry = this.options.evidence ?? (this.options.record?.(network) ?? network);
     const offline = request.offline && this.options.evidence === undefined;
+    const pool = request.packages.length > WORKER_THRESHOLD ? this.#pool() : undefined;
     // A stall watchdog rather than a deadline on the whole check: a large lockfile may take long, but a check in
     // which nothing completes for this long is stopped (the per-registry breaker usually acts first).
     const stall = new AbortController();
@@ -183,7 +195,7 @@ export class VerificationEngine implements Checker {
           continue;
         }
         await state.ready();
-        const facts = await this.#factsOf(pkg, state, registry, offline, signal);
+        const facts = await this.#factsOf(pkg, state, registry, offline, signal, pool);
         pending.push({ pkg, state, facts });
         finish();
       }
@@ -265,7 +277,26 @@ export class VerificationEngine implements Checker {
     state.trust = prepareTrust(this.trustedRoot, parsed.keys);
   }
 
-  async #factsOf(pkg: LockedPackage, state: RegistryState, registry: EvidenceSource, offline: boolean, signal: AbortSignal) {
+  #pool(): AttestationPool | undefined {
+    const size = this.options.workers ?? Math.min(4, availableParallelism());
+    if (size <= 0) return undefined;
+    sharedPool ??= new AttestationPool(size);
+    return sharedPool.unavailable === undefined ? sharedPool : undefined;
+  }
+
+  /** On a worker when the check is large, else here; a worker that fails falls back to this thread. */
+  async #verifyProvenance(pkg: AttestedVersion, doc: unknown, trust: PreparedTrust, keys: readonly RegistryKey[], pool: AttestationPool | undefined): Promise<ProvenanceVerdict> {
+    if (pool !== undefined) {
+      try {
+        return await pool.verify(pkg, doc, trust.root, keys);
+      } catch {
+        // The worker's failure is the pool's `unavailable` reason from now on; this package is verified here.
+      }
+    }
+    return verifyAttestations(pkg, doc, { trust });
+  }
+
+  async #factsOf(pkg: LockedPackage, state: RegistryState, registry: EvidenceSource, offline: boolean, signal: AbortSignal, pool?: AttestationPool) {
     const where = redactUrl(state.url);
     const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
     const blocked = (blocker: string, blockerCause?: "registry" | "offline") => ({ ...notChecked, blocker, blockerCause, notes: [], registry: where });
@@ -322,7 +353,7 @@ export class VerificationEngine implements Checker {
     if (attestations !== undefined && state.trust !== undefined) {
       const url = attestationUrl(attestations.url, state.url, pkg, notes);
       const doc = await registry.attestations(url, { registry: state.url, signal });
-      if (doc.ok) provenance = verifyAttestations({ name: pkg.name, version: pkg.version, integrity: pkg.integrity }, doc.value, { trust: state.trust });
+      if (doc.ok) provenance = await this.#verifyProvenance({ name: pkg.name, version: pkg.version, integrity: pkg.integrity }, doc.value, state.trust, state.keys ?? [], pool);
       else return { signature, provenance: { status: "not-checked" as const, reason: doc.error.message }, integrityMismatch, blocker: `The registry lists attestations for this version but they could not be fetched: ${doc.error.message}`, notes, registry: where, publishedAt };
     } else if (attestations !== undefined) {
       provenance = { status: "not-checked", reason: state.keysProblem ?? "No trust material for this registry." };

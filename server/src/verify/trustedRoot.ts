@@ -16,6 +16,8 @@ export interface LoadedTrustedRoot {
   path?: string;
   /** SHA-256 hex of the root document's bytes. */
   digest: string;
+  /** The document as read (verification worker threads rebuild the root from it). */
+  text: string;
   /** The newest `validFor.start` among its logs and authorities (ISO): how recent the root is. */
   newestValidFrom?: string;
   /** Public-good roots list CT logs and Fulcio certificates carry SCTs; a private or mock root may list none. */
@@ -65,6 +67,7 @@ export function trustedRootFromJSON(text: string | Buffer, source: TrustedRootSo
       source,
       path,
       digest: createHash("sha256").update(text).digest("hex"),
+      text: text.toString(),
       newestValidFrom: newestStart(root),
       hasCtLogs: root.ctlogs.length > 0,
     },

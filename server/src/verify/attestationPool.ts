@@ -1,0 +1,100 @@
+// A small pool of worker threads for Sigstore verification. Verification is pure CPU (ECDSA, X.509, ASN.1 in JS);
+// on the main thread it serialises behind itself while the network waits. Workers start lazily, are kept for the
+// process, and never keep it alive on their own.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { ProvenanceVerdict } from "../protocol/verdicts";
+import type { RegistryKey } from "./npmKeys";
+import type { AttestedVersion } from "./provenance";
+import type { LoadedTrustedRoot } from "./trustedRoot";
+import type { VerifyAnswer, VerifyTask } from "./verifyWorker";
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+interface Pending {
+  resolve: (verdict: ProvenanceVerdict) => void;
+  reject: (error: Error) => void;
+  slot: Slot;
+}
+
+/** The worker script next to this module: dist/verifyWorker.js when bundled, the .js or .ts source otherwise. */
+export function workerScript(): string | undefined {
+  for (const name of ["verifyWorker.js", "verifyWorker.ts"]) {
+    const file = path.join(__dirname, name);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+export class AttestationPool {
+  readonly #slots: Slot[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #next = 1;
+  #broken: string | undefined;
+
+  constructor(readonly size: number, readonly script: string | undefined = workerScript()) {}
+
+  /** Why the pool cannot be used (no worker script, a worker that failed to start); callers then verify inline. */
+  get unavailable(): string | undefined {
+    return this.script === undefined ? "the verification worker script is missing" : this.#broken;
+  }
+
+  verify(pkg: AttestedVersion, doc: unknown, root: LoadedTrustedRoot, keys: readonly RegistryKey[]): Promise<ProvenanceVerdict> {
+    const slot = this.#pick();
+    const id = this.#next++;
+    const task: VerifyTask = { id, pkg, doc, root: { text: root.text, source: root.source, path: root.path, digest: root.digest }, keys: [...keys] };
+    return new Promise<ProvenanceVerdict>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, slot });
+      if (slot.busy++ === 0) slot.worker.ref();
+      slot.worker.postMessage(task);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+
+  #pick(): Slot {
+    if (this.#slots.length < this.size && this.#slots.every((s) => s.busy > 0)) this.#slots.push(this.#start());
+    return this.#slots.reduce((best, slot) => (slot.busy < best.busy ? slot : best));
+  }
+
+  #start(): Slot {
+    // Running from TypeScript sources (development and `node --import tsx`), loader flags do not reach workers on
+    // Node 20: the worker registers tsx's require hook itself before loading its .ts entry.
+    const script = this.script!;
+    const options = { resourceLimits: { stackSizeMb: 4 } };
+    const worker = script.endsWith(".ts")
+      ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, { ...options, eval: true })
+      : new Worker(script, options);
+    const slot: Slot = { worker, busy: 0 };
+    worker.unref();
+    worker.on("message", (answer: VerifyAnswer) => {
+      const pending = this.#pending.get(answer.id);
+      if (pending === undefined) return;
+      this.#pending.delete(answer.id);
+      if (--slot.busy === 0) worker.unref();
+      if ("verdict" in answer) pending.resolve(answer.verdict);
+      else pending.reject(new Error(`verification worker: ${answer.error}`));
+    });
+    const fail = (error: Error): void => {
+      this.#broken = `a verification worker failed (${error.message})`;
+      const index = this.#slots.indexOf(slot);
+      if (index !== -1) this.#slots.splice(index, 1);
+      for (const [id, pending] of this.#pending) {
+        if (pending.slot !== slot) continue;
+        this.#pending.delete(id);
+        pending.reject(error);
+      }
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => {
+      if (code !== 0 || slot.busy > 0) fail(new Error(`exited with code ${code}`));
+    });
+    return slot;
+  }
+}

@@ -1,0 +1,41 @@
+// Worker thread entry: verifies attestation bundles off the main thread (issue #7: a cold check is CPU bound by
+// Sigstore verification, pure-JS ASN.1 and X.509 included, so it runs on every core). Bundled as dist/verifyWorker.js.
+import { parentPort } from "node:worker_threads";
+import type { ProvenanceVerdict } from "../protocol/verdicts";
+import type { RegistryKey } from "./npmKeys";
+import { verifyAttestations, type AttestedVersion } from "./provenance";
+import { prepareTrust, trustedRootFromJSON, type LoadedTrustedRoot, type TrustedRootSource } from "./trustedRoot";
+
+export interface VerifyTask {
+  id: number;
+  pkg: AttestedVersion;
+  doc: unknown;
+  root: { text: string; source: TrustedRootSource; path?: string; digest: string };
+  keys: readonly RegistryKey[];
+}
+
+export type VerifyAnswer = { id: number; verdict: ProvenanceVerdict } | { id: number; error: string };
+
+const roots = new Map<string, LoadedTrustedRoot>();
+
+function rootOf(task: VerifyTask): LoadedTrustedRoot {
+  let root = roots.get(task.root.digest);
+  if (root === undefined) {
+    const loaded = trustedRootFromJSON(task.root.text, task.root.source, task.root.path);
+    // The main thread loaded the same text successfully: failing here is a bug, reported as such.
+    if (!loaded.ok) throw new Error(loaded.reason);
+    root = loaded.root;
+    roots.set(task.root.digest, root);
+  }
+  return root;
+}
+
+parentPort?.on("message", (task: VerifyTask) => {
+  let answer: VerifyAnswer;
+  try {
+    answer = { id: task.id, verdict: verifyAttestations(task.pkg, task.doc, { trust: prepareTrust(rootOf(task), task.keys) }) };
+  } catch (error) {
+    answer = { id: task.id, error: error instanceof Error ? error.stack ?? error.message : String(error) };
+  }
+  parentPort?.postMessage(answer);
+});
