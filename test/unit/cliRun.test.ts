@@ -45,7 +45,7 @@ test("check --format json: schema, one package per name@version@source, 1-based 
   const { code, stdout, stderr } = await run(["check", path.join(FIXTURES, "basic"), "--format", "json"]);
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
-  assert.deepEqual(Object.keys(report), ["schemaVersion", "trustedRoot", "lockfiles", "notices", "summary"]);
+  assert.deepEqual(Object.keys(report), ["schemaVersion", "trustedRoot", "policy", "weakenings", "lockfiles", "notices", "summary"]);
   assert.match(report.trustedRoot, /^Sigstore trusted root from \d{4}-\d\d-\d\d \(shipped\)$/);
   assert.equal(report.schemaVersion, 1);
   assert.equal(report.lockfiles.length, 1);
@@ -54,7 +54,7 @@ test("check --format json: schema, one package per name@version@source, 1-based 
   assert.equal(lockfile.format, "npm");
   assert.equal(lockfile.lockfileVersion, 3);
   assert.deepEqual(lockfile.problems, []);
-  const keys = ["name", "version", "alias", "source", "integrity", "resolved", "dev", "direct", "locations", "status", "reasons", "signature", "provenance"];
+  const keys = ["name", "version", "alias", "source", "integrity", "resolved", "dev", "direct", "locations", "status", "reasons", "signature", "provenance", "findings", "ignored", "history", "historyLine"];
   for (const p of lockfile.packages) assert.deepEqual(Object.keys(p), keys);
   const distinct = new Set(lockfile.packages.map((p: any) => `${p.name}@${p.version}@${p.source}@${p.resolved}`));
   assert.equal(distinct.size, lockfile.packages.length);

@@ -31,6 +31,8 @@ export interface CheckCommand {
   failOn: readonly PackageStatus[];
   /** `--trust-bundle FILE`: verify from this trust bundle instead of any registry (issue #5). */
   trustBundleFile?: string;
+  /** `--policy FILE`: the policy file to apply instead of `.provenance-lens.json` in the checked folder (issue #6). */
+  policyFile?: string;
 }
 
 export const CHECK_DEFAULTS: Omit<CheckCommand, "kind" | "target"> = { format: "text", offline: false, mirrorOfNpmjs: false, noCache: false, failOn: DEFAULT_FAIL_ON };
@@ -44,7 +46,8 @@ export type CliCommand =
 
 export const USAGE = `Usage: provenance-lens check [DIR|LOCKFILE] [--base REF] [--format text|json|sarif|markdown]
                             [--fail-on STATUS[,STATUS]] [--offline] [--trust-bundle FILE]
-       provenance-lens bundle [DIR|LOCKFILE] --out FILE [--registry URL ...]
+                            [--policy FILE]
+       provenance-lens bundle [DIR|LOCKFILE] --out FILE [--registry URL ...] [--policy FILE]
 
 Checks every dependency in the JavaScript lockfile(s) of DIR (default: the current folder, searched
 below, node_modules excluded) or in one LOCKFILE: where it comes from, and whether its registry
@@ -60,6 +63,10 @@ Options:
                          2.1.0 for code scanning) or markdown (a pull-request comment).
   --fail-on STATUSES     Comma-separated statuses that make the exit code 1 (default: invalid).
                          Statuses: ${PACKAGE_STATUSES.join(", ")}.
+  --policy FILE          The policy file (severities, requireProvenance, exceptions, registries,
+                         ignore and trust rules) instead of .provenance-lens.json in DIR (or in
+                         the LOCKFILE's folder). Its problems are printed as file:line:column;
+                         errors in it make the exit code 1 while the defaults still apply.
   --offline              Never contact a registry: cached verdicts only.
   --registry URL         The registry to check against (default: what npm's config says).
   --mirror-of-npmjs      Declare that registry a mirror of registry.npmjs.org: what it serves is
@@ -74,9 +81,9 @@ Options:
   -h, --help          Show this help.
   -v, --version       Show the version.
 
-Exit codes: 0 nothing to fail on, 1 a reported package has a --fail-on status or the lockfile has a
-parse error, 2 usage error, unreadable lockfile, unknown --base REF, or an unreadable or malformed
-trust bundle.
+Exit codes: 0 nothing to fail on, 1 a reported package has a --fail-on status or a finding at
+error level that no exception accepts, or the lockfile or policy file has an error, 2 usage error,
+unreadable lockfile or --policy file, unknown --base REF, or an unreadable or malformed trust bundle.
 
 Full reference: docs/CLI.md.`;
 
@@ -97,7 +104,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const flag = arg.startsWith("--") && arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
-    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir", "--base", "--fail-on", "--trust-bundle", "--out"].includes(flag);
+    const takesValue = ["--format", "--registry", "--registry-keys", "--trusted-root", "--cache-dir", "--base", "--fail-on", "--trust-bundle", "--out", "--policy"].includes(flag);
     if (takesValue) {
       const value = valueOf(i, flag);
       if (typeof value !== "string") {
@@ -123,6 +130,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       else if (flag === "--trusted-root") command.trustedRootFile = value;
       else if (flag === "--trust-bundle") command.trustBundleFile = value;
       else if (flag === "--out") out = value;
+      else if (flag === "--policy") command.policyFile = value;
       else command.cacheDir = value;
     } else if (arg === "--offline") command.offline = true;
     else if (arg === "--mirror-of-npmjs") command.mirrorOfNpmjs = true;

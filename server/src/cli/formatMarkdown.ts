@@ -1,6 +1,8 @@
 // A pull-request comment: a summary table a reviewer reads at a glance, then the findings in a collapsible list with
 // links to each package's source commit and transparency-log entry. GitHub-flavoured Markdown.
-import { PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
+import type { PolicyCode } from "../policy/index";
+import type { DiagnosticLevel } from "../protocol/settings";
+import { FINDING_CODES, PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
 import { describeChange, packageFindings, packageLabel, ruleFor, sourceCommitUrl } from "./findings";
 import type { Report, ReportPackage } from "./report";
 
@@ -18,6 +20,8 @@ const MAX_LISTED = 200;
 
 export interface MarkdownOptions {
   failOn: readonly PackageStatus[];
+  /** The policy's `severity` (statuses it names take that level). */
+  severity?: Partial<Record<PolicyCode, DiagnosticLevel>>;
 }
 
 export function formatMarkdown(report: Report, options: MarkdownOptions): string {
@@ -34,11 +38,24 @@ export function formatMarkdown(report: Report, options: MarkdownOptions): string
     const failing = options.failOn.includes(status) ? " (fails the check)" : "";
     out.push(`| ${MARK[status]} ${status}${failing} | ${report.summary.byStatus[status]} |`);
   }
-  out.push(`| Lockfile problems | ${report.summary.problems} |`, "");
+  for (const code of FINDING_CODES) if (report.summary.findings[code] > 0) out.push(`| ${code} | ${report.summary.findings[code]} |`);
+  if (report.summary.accepted > 0) out.push(`| Accepted by the policy | ${report.summary.accepted} |`);
+  out.push(`| Lockfile problems | ${report.summary.problems} |`);
+  if (report.policy.problems.length > 0) out.push(`| Policy file problems (\`${code(report.policy.path)}\`) | ${report.policy.problems.length} |`);
+  out.push("");
   for (const notice of report.notices) out.push(`> [!WARNING]`, `> ${escape(notice.message)}`, "");
+  // Said once per run (issue 8), one line each: what makes this run check less than the defaults.
+  if (report.weakenings.length > 0) {
+    for (const w of report.weakenings) out.push(`- Weakened by ${w.source === "policy" ? "policy" : "flag"}: ${escape(w.message)}`);
+    out.push("");
+  }
+  if (report.policy.fellBack) out.push(`The policy file \`${code(report.policy.path)}\` does not parse: it is ignored and the default checks apply.`, "");
 
-  const findings = packageFindings(report, options.failOn);
-  const problems = report.lockfiles.flatMap((l) => l.problems.map((p) => ({ lockfile: l.path, problem: p })));
+  const findings = packageFindings(report, options.failOn, options.severity);
+  const problems = [
+    ...report.lockfiles.flatMap((l) => l.problems.map((p) => ({ lockfile: l.path, problem: p }))),
+    ...report.policy.problems.map((p) => ({ lockfile: p.path, problem: p })),
+  ];
   const count = findings.length + problems.length;
   if (count === 0) {
     out.push(base === undefined ? "No findings." : "No findings in the changed packages.");
@@ -49,16 +66,21 @@ export function formatMarkdown(report: Report, options: MarkdownOptions): string
       if (listed++ >= MAX_LISTED) break;
       out.push(`- **${problem.severity}** [${problem.code}](${ruleFor(problem.code, problem.severity).helpUri}) \`${code(lockfile)}\` line ${problem.line}: ${escape(problem.message)}`);
     }
+    const described = new Set<ReportPackage>();
     for (const finding of findings) {
       if (listed++ >= MAX_LISTED) break;
       const { pkg, change } = finding;
       const what = change === undefined ? "" : ` (${escape(describeChange(change))})`;
       const where = pkg.locations[0] === undefined ? "" : ` line ${pkg.locations[0].line}`;
-      out.push(
-        `- ${MARK[pkg.status]} **${pkg.status}** [${finding.code}](${ruleFor(finding.code).helpUri}) \`${code(packageLabel(pkg))}\`${what} in \`${code(finding.lockfile.path)}\`${where}: ${escape(pkg.reasons[0] ?? "no reason given")}`,
-      );
+      const head = finding.isStatus ? `${MARK[pkg.status]} **${pkg.status}**` : `**${finding.level}**`;
+      const accepted = finding.accepted === null ? "" : ` _Accepted: ${escape(finding.accepted.reason)}${finding.accepted.expires === null ? "" : ` (until ${escape(finding.accepted.expires)})`}_`;
+      out.push(`- ${finding.accepted === null ? "" : "☑️ "}${head} [${finding.code}](${ruleFor(finding.code).helpUri}) \`${code(packageLabel(pkg))}\`${what} in \`${code(finding.lockfile.path)}\`${where}: ${escape(finding.message)}${accepted}`);
+      // Evidence and history once per package, under its first finding.
+      if (described.has(pkg)) continue;
+      described.add(pkg);
       const evidence = evidenceLinks(pkg);
       if (evidence !== "") out.push(`  ${evidence}`);
+      if (pkg.historyLine !== null) out.push(`  History: ${escape(pkg.historyLine)}`);
     }
     if (listed > MAX_LISTED) out.push("", `…and ${count - MAX_LISTED} more: run \`provenance-lens check --format text\` for the full list.`);
     out.push("", "</details>");
@@ -73,7 +95,8 @@ export function formatMarkdown(report: Report, options: MarkdownOptions): string
     for (const { pkg, change } of trusted.slice(0, MAX_LISTED)) {
       const what = change === undefined ? "" : ` (${escape(describeChange(change))})`;
       const evidence = evidenceLinks(pkg);
-      out.push(`- ${MARK[pkg.status]} **${pkg.status}** \`${code(packageLabel(pkg))}\`${what}${evidence === "" ? "" : `: ${evidence}`}`);
+      const history = pkg.historyLine === null ? "" : ` (${escape(pkg.historyLine)})`;
+      out.push(`- ${MARK[pkg.status]} **${pkg.status}** \`${code(packageLabel(pkg))}\`${what}${evidence === "" ? "" : `: ${evidence}`}${history}`);
     }
     if (trusted.length > MAX_LISTED) out.push(`- …and ${trusted.length - MAX_LISTED} more`);
     out.push("", "</details>");

@@ -3,6 +3,8 @@
 // Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html; GitHub's subset:
 // https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
 import * as path from "node:path";
+import type { PolicyCode } from "../policy/index";
+import type { DiagnosticLevel } from "../protocol/settings";
 import type { PackageStatus } from "../protocol/verdicts";
 import { DOCS_URL, describeChange, packageFindings, packageLabel, ruleFor, type FindingLevel, type FindingRule } from "./findings";
 import type { Report, ReportPosition } from "./report";
@@ -12,6 +14,15 @@ export interface SarifOptions {
   toolVersion: string;
   /** The report's lockfile paths are relative to the working directory; this is that directory inside the repository ("" at its root). */
   repositoryPrefix: string;
+  /** The policy's `severity` (statuses it names take that level). */
+  severity?: Partial<Record<PolicyCode, DiagnosticLevel>>;
+}
+
+/** An accepted finding stays in the log, marked as reviewed, with the policy's reason (SARIF 2.1.0 §3.35). */
+interface SarifSuppression {
+  kind: "external";
+  status: "accepted";
+  justification: string;
 }
 
 interface SarifLocation {
@@ -29,6 +40,7 @@ interface SarifResult {
   locations: SarifLocation[];
   relatedLocations?: (SarifLocation & { id: number; message: { text: string } })[];
   partialFingerprints: Record<string, string>;
+  suppressions?: SarifSuppression[];
   properties?: Record<string, unknown>;
 }
 
@@ -57,20 +69,33 @@ export function formatSarif(report: Report, options: SarifOptions): string {
       });
     }
   }
-  for (const finding of packageFindings(report, options.failOn)) {
+  // Problems of the policy file sit in the policy file, so code scanning annotates the line to fix.
+  for (const problem of report.policy.problems) {
+    results.push({
+      ruleId: problem.code,
+      ruleIndex: ruleIndex(problem.code, problem.severity),
+      level: problem.severity === "information" ? "note" : problem.severity,
+      message: { text: problem.message },
+      locations: [locationOf(problem.path, problem)],
+      partialFingerprints: { "policyProblem/v1": `${uriOf(problem.path)}:${problem.code}:${problem.message}` },
+    });
+  }
+  for (const finding of packageFindings(report, options.failOn, options.severity)) {
     const { pkg, change, lockfile } = finding;
     const [first, ...others] = pkg.locations;
     if (first === undefined) continue;
     const what = change === undefined ? "" : ` (${describeChange(change)})`;
+    const identity = `${uriOf(lockfile.path)}:${pkg.name}@${pkg.version}:${pkg.source}:${pkg.resolved ?? ""}`;
     const result: SarifResult = {
       ruleId: finding.code,
       ruleIndex: ruleIndex(finding.code),
       level: finding.level,
-      message: { text: `${packageLabel(pkg)} is ${pkg.status}${what}: ${pkg.reasons[0] ?? "no reason given"}` },
+      message: { text: finding.isStatus ? `${packageLabel(pkg)} is ${pkg.status}${what}: ${finding.message}` : `${packageLabel(pkg)}${what}: ${finding.message}` },
       locations: [locationOf(lockfile.path, first)],
-      // Stable across runs and line moves: the package identity, not its line (GitHub matches alerts by it).
-      partialFingerprints: { "packageIdentity/v1": `${uriOf(lockfile.path)}:${pkg.name}@${pkg.version}:${pkg.source}:${pkg.resolved ?? ""}` },
-      properties: { status: pkg.status, source: pkg.source, reasons: pkg.reasons },
+      // Stable across runs and line moves: the package identity (and the finding code), not its line (GitHub matches alerts by it).
+      partialFingerprints: { "packageIdentity/v1": finding.isStatus ? identity : `${identity}:${finding.code}` },
+      ...(finding.accepted === null ? {} : { suppressions: [{ kind: "external", status: "accepted", justification: finding.accepted.reason }] }),
+      properties: finding.isStatus ? { status: pkg.status, source: pkg.source, reasons: pkg.reasons } : { status: pkg.status, source: pkg.source, ...(pkg.historyLine === null ? {} : { history: pkg.historyLine }) },
     };
     if (others.length > 0) {
       result.relatedLocations = others.map((at, i) => ({ id: i + 1, ...locationOf(lockfile.path, at), message: { text: `${packageLabel(pkg)} is also locked here` } }));
@@ -104,7 +129,11 @@ export function formatSarif(report: Report, options: SarifOptions): string {
         invocations: [
           {
             executionSuccessful: true,
-            toolExecutionNotifications: report.notices.map((n) => ({ level: "warning", message: { text: n.message }, descriptor: { id: `registry-${n.kind}` } })),
+            toolExecutionNotifications: [
+              ...report.notices.map((n) => ({ level: "warning", message: { text: n.message }, descriptor: { id: `registry-${n.kind}` } })),
+              // What the policy or a flag weakens is a fact about the run too (issue 8): said once, where CI shows it.
+              ...report.weakenings.map((w) => ({ level: "note", message: { text: `Weakened by ${w.source === "policy" ? "policy" : "flag"}: ${w.message}` }, descriptor: { id: `weakened-by-${w.source}` } })),
+            ],
           },
         ],
         columnKind: "utf16CodeUnits",

@@ -37,6 +37,14 @@ export function formatText(report: Report, options: TextOptions = { color: false
     out.push(paint("bold", `Changes since ${report.base.ref} (${report.base.commit.slice(0, 12)}): ${c.added} added, ${c.changed} changed, ${c.removed} removed, ${c.unchanged} unchanged.`));
   }
   for (const notice of report.notices) out.push(`Note: ${notice.message}`);
+  // Said once per run (issue 8): anything that makes this run check less than the defaults.
+  for (const w of report.weakenings) out.push(paint("unsigned", `Weakened by ${w.source === "policy" ? "policy" : "flag"}: ${w.message}`));
+  const policy = report.policy;
+  if (policy.found || policy.problems.length > 0) {
+    const state = policy.fellBack ? " (not applied: the default checks apply)" : policy.problems.length > 0 ? ` (${plural(policy.problems.length, "problem")})` : "";
+    out.push(`Policy: ${policy.path}${state}`);
+    for (const p of policy.problems) out.push(`  ${paint(p.severity === "error" ? "problem" : "dim", `${p.path}:${p.line}:${p.column} ${p.severity} [${p.code}] ${p.message}`)}`);
+  }
   for (const lockfile of report.lockfiles) {
     const version = lockfile.lockfileVersion === null ? "" : `, lockfileVersion ${lockfile.lockfileVersion}`;
     const what = lockfile.changes === undefined ? plural(lockfile.packages.length, "package") : changeLine(lockfile.changes);
@@ -51,15 +59,15 @@ export function formatText(report: Report, options: TextOptions = { color: false
       if (packages.length === 0) continue;
       out.push(`  ${paint(status, `${status} (${packages.length}):`)}`);
       if (lockfile.changes !== undefined) {
-        for (const p of packages) out.push(`    ${label(p)}  ${paint("dim", changeOf(lockfile.changes.entries[indexOf.get(p) ?? -1]))}  ${p.reasons[0] ?? ""}`.trimEnd());
+        for (const p of packages) out.push(`    ${label(p)}  ${paint("dim", changeOf(lockfile.changes.entries[indexOf.get(p) ?? -1]))}  ${p.reasons[0] ?? ""}`.trimEnd(), ...details(p, paint));
         continue;
       }
-      if (LISTED.has(status)) {
-        for (const p of packages) out.push(`    ${label(p)}  ${p.reasons[0] ?? ""}`.trimEnd());
-        continue;
-      }
+      // Packages with history or findings are listed whatever their status: that is where those are read.
+      const listed = LISTED.has(status) ? packages : packages.filter((p) => details(p, paint).length > 0);
+      for (const p of listed) out.push(`    ${label(p)}  ${p.reasons[0] ?? ""}`.trimEnd(), ...details(p, paint));
+      const rest = packages.filter((p) => !listed.includes(p));
       const reasons = new Map<string, number>();
-      for (const p of packages) reasons.set(p.reasons[0] ?? "", (reasons.get(p.reasons[0] ?? "") ?? 0) + 1);
+      for (const p of rest) reasons.set(p.reasons[0] ?? "", (reasons.get(p.reasons[0] ?? "") ?? 0) + 1);
       for (const [reason, count] of reasons) out.push(`    ${plural(count, "package")}: ${reason || "no reason given"}`);
     }
     const removed = lockfile.changes?.removedPackages ?? [];
@@ -73,6 +81,24 @@ export function formatText(report: Report, options: TextOptions = { color: false
       `${counts.length > 0 ? ` (${counts.join(", ")})` : ""}, ${plural(report.summary.problems, "problem")}.`,
   );
   return `${out.join("\n")}\n`;
+}
+
+/** The lines under a package: its history line, then its findings beyond the status, accepted ones with their reason. */
+function details(p: ReportPackage, paint: (style: keyof typeof SGR, text: string) => string): string[] {
+  const out: string[] = [];
+  if (p.historyLine !== null) out.push(`      history: ${p.historyLine}`);
+  const [status, ...others] = p.findings;
+  if (status?.accepted != null) out.push(`      ${paint("dim", `accepted: ${acceptedText(status.accepted)}`)}`);
+  for (const f of others) {
+    if (f.level === "none") continue;
+    if (f.accepted !== null) out.push(`      ${paint("dim", `accepted [${f.code}] ${f.message} (${acceptedText(f.accepted)})`)}`);
+    else out.push(`      ${paint(f.level === "error" ? "problem" : "unsigned", `${f.level} [${f.code}]`)} ${f.message}`);
+  }
+  return out;
+}
+
+function acceptedText(a: { reason: string; expires: string | null }): string {
+  return `${a.reason}${a.expires === null ? "" : ` until ${a.expires}`}`;
 }
 
 function changeLine(c: NonNullable<Report["lockfiles"][number]["changes"]>): string {

@@ -1,9 +1,12 @@
 // The CLI's report: one shape, declared here, that every output format prints (docs/CLI.md documents each field).
 import * as path from "node:path";
 import { packageKey, type LockedPackage, type ProblemSeverity, type Range, type SourceKind } from "../lockfile/index";
-import { PACKAGE_STATUSES, type PackageStatus, type ProvenanceStatus, type RegistryNotice, type SignatureStatus } from "../protocol/verdicts";
+import { blockingFinding, historyLine, type PolicyOutcome } from "../policy/index";
+import type { DiagnosticLevel } from "../protocol/settings";
+import { FINDING_CODES, PACKAGE_STATUSES, type Finding, type FindingCode, type PackageStatus, type ProvenanceStatus, type RegistryNotice, type SignatureStatus, type VerdictHistory } from "../protocol/verdicts";
 import type { ChangeAspect, DiffItem, LockfileDiff } from "../review/diff";
 import type { LockfileAnalysis } from "../workspace/analyze";
+import type { ReportPolicyProblem, ReportWeakening } from "./cliPolicy";
 
 /** One-based, as people and editors count. */
 export interface ReportPosition {
@@ -35,6 +38,40 @@ export interface ReportPackage {
     logIndex: string | null;
     logUrl: string | null;
   };
+  /** The status first, then trust-history and policy findings (issue #6). */
+  findings: ReportFinding[];
+  /** Why the policy leaves it out (ignoreDev, ignorePackages): its findings are then all accepted with this reason. */
+  ignored: string | null;
+  /** How the locked version compares with earlier versions of its major line; null when not looked at. */
+  history: VerdictHistory | null;
+  /** "provenance since 2.1.0; built by org/repo release.yml", as hovers show it; null when there is nothing to say. */
+  historyLine: string | null;
+}
+
+export interface ReportFinding {
+  code: FindingCode | PackageStatus;
+  /** After the policy's `severity` and --fail-on: "error" (not accepted) fails the run. */
+  level: DiagnosticLevel;
+  message: string;
+  /** Set when an exception, an ignore rule or a trusted pattern accepts it: shown with the reason, never dropped. */
+  accepted: { reason: string; expires: string | null } | null;
+}
+
+/** The policy file of the run: where it is, whether it applied, and what is wrong with it. */
+export interface ReportPolicy {
+  /** Relative to the working directory (absolute when outside it); the file looked for when none was found. */
+  path: string;
+  found: boolean;
+  /** The file did not parse (or is not an object): the defaults apply as a whole. */
+  fellBack: boolean;
+  problems: ReportPolicyProblem[];
+}
+
+/** What buildReport needs of the policy: the outcome of applyPolicy per analysed lockfile path. */
+export interface ReportPolicyInput {
+  outcomes: Map<string, PolicyOutcome>;
+  policy: ReportPolicy;
+  weakenings: ReportWeakening[];
 }
 
 export interface ReportProblem extends ReportPosition {
@@ -100,10 +137,29 @@ export interface Report {
   trustedRoot: string;
   /** Only with --base: the revision compared against. */
   base?: { ref: string; commit: string };
+  policy: ReportPolicy;
+  /** Each way the policy or a flag makes this run check less than the defaults, once. */
+  weakenings: ReportWeakening[];
   lockfiles: ReportLockfile[];
   /** Every distinct registry notice of the run, once (each lockfile also lists those that concern it). */
   notices: RegistryNotice[];
-  summary: { packages: number; byStatus: Record<PackageStatus, number>; problems: number; changes?: ReportChangeCounts };
+  summary: {
+    packages: number;
+    byStatus: Record<PackageStatus, number>;
+    problems: number;
+    /** Findings beyond the status that no rule accepts, per code. */
+    findings: Record<FindingCode, number>;
+    /** Findings (statuses included) that an exception, ignore rule or trusted pattern accepts. */
+    accepted: number;
+    policyProblems: number;
+    changes?: ReportChangeCounts;
+  };
+}
+
+const NO_POLICY: ReportPolicyInput = { outcomes: new Map(), policy: { path: ".provenance-lens.json", found: false, fellBack: false, problems: [] }, weakenings: [] };
+
+function reportFindingOf(f: Finding): ReportFinding {
+  return { code: f.code, level: f.level, message: f.message, accepted: f.accepted === undefined ? null : { reason: f.accepted.reason, expires: f.accepted.expires ?? null } };
 }
 
 /** Per lockfile path (absolute, as analysed): its diff against the base revision. */
@@ -132,8 +188,10 @@ export function distinctNotices(notices: readonly RegistryNotice[]): RegistryNot
   });
 }
 
-export function buildReport(analyses: LockfileAnalysis[], cwd: string, trustedRoot: string, review?: ReviewInput): Report {
+export function buildReport(analyses: LockfileAnalysis[], cwd: string, trustedRoot: string, review?: ReviewInput, policy: ReportPolicyInput = NO_POLICY): Report {
   const byStatus = Object.fromEntries(PACKAGE_STATUSES.map((s) => [s, 0])) as Record<PackageStatus, number>;
+  const findingCounts = Object.fromEntries(FINDING_CODES.map((c) => [c, 0])) as Record<FindingCode, number>;
+  let accepted = 0;
   const changeCounts: ReportChangeCounts = { added: 0, changed: 0, removed: 0, unchanged: 0 };
   let packageCount = 0;
   let problemCount = 0;
@@ -141,11 +199,19 @@ export function buildReport(analyses: LockfileAnalysis[], cwd: string, trustedRo
     const reviewed = review?.lockfiles.get(analysis.path);
     // With --base only what changed is reported: the diff's head packages, in its order.
     const shown: LockedPackage[] = reviewed === undefined ? analysis.packages : reviewed.diff.changes.map((c) => c.head.pkg);
+    const outcomes = policy.outcomes.get(analysis.path)?.packages;
     const packages = shown.map((pkg): ReportPackage => {
       const verdict = analysis.result.verdicts.get(packageKey(pkg));
       // The Checker contract gives every package a verdict; a missing one is reported, not hidden.
       const status: PackageStatus = verdict?.status ?? "unverifiable";
       byStatus[status]++;
+      const outcome = outcomes?.get(packageKey(pkg));
+      const findings = (outcome?.findings ?? []).map(reportFindingOf);
+      if (findings.length === 0) findings.push({ code: status, level: "none", message: verdict?.reasons[0] ?? status, accepted: null });
+      for (const f of findings) {
+        if (f.accepted !== null) accepted++;
+        else if (f.code !== status && f.level !== "none") findingCounts[f.code as FindingCode]++;
+      }
       return {
         name: pkg.name,
         version: pkg.version,
@@ -170,6 +236,10 @@ export function buildReport(analyses: LockfileAnalysis[], cwd: string, trustedRo
           logIndex: verdict?.provenance.logIndex ?? null,
           logUrl: verdict?.provenance.logUrl ?? null,
         },
+        findings,
+        ignored: outcome?.ignored ?? null,
+        history: verdict?.history ?? null,
+        historyLine: verdict === undefined ? null : historyLine(verdict) ?? null,
       };
     });
     const problems = analysis.parsed.problems.map((p): ReportProblem => ({ ...positionOf(p.range), severity: p.severity, code: p.code, message: p.message }));
@@ -209,29 +279,35 @@ export function buildReport(analyses: LockfileAnalysis[], cwd: string, trustedRo
     }
     return lockfile;
   });
-  const report: Report = {
+  // Key order as documented: base right after trustedRoot, changes last in summary.
+  return {
     schemaVersion: 1,
     trustedRoot,
+    ...(review === undefined ? {} : { base: { ref: review.ref, commit: review.commit } }),
+    policy: policy.policy,
+    weakenings: policy.weakenings,
     lockfiles,
     notices: distinctNotices(lockfiles.flatMap((l) => l.notices)),
-    summary: { packages: packageCount, byStatus, problems: problemCount },
+    summary: {
+      packages: packageCount,
+      byStatus,
+      problems: problemCount,
+      findings: findingCounts,
+      accepted,
+      policyProblems: policy.policy.problems.length,
+      ...(review === undefined ? {} : { changes: changeCounts }),
+    },
   };
-  if (review !== undefined) {
-    // Key order as documented: base right after trustedRoot, changes last in summary.
-    const { schemaVersion, lockfiles: l, notices, summary } = report;
-    return { schemaVersion, trustedRoot, base: { ref: review.ref, commit: review.commit }, lockfiles: l, notices, summary: { ...summary, changes: changeCounts } };
-  }
-  return report;
 }
 
 /**
- * 1 when a reported package has one of the `failOn` statuses, or a lockfile has a parse problem at error severity;
- * else 0. With --base only changed packages are reported, so only they can fail the run.
+ * 1 when a lockfile or the policy file has a problem at error severity, or a reported package has a finding at error
+ * level that nothing accepts (blockingFinding over the outcomes, which cover exactly the reported packages; a
+ * --fail-on status is at error level, see cliStatusLevels); else 0. With --base only changed packages can fail it.
  */
-export function exitCodeOf(report: Report, failOn: readonly PackageStatus[]): 0 | 1 {
-  for (const lockfile of report.lockfiles) {
-    if (lockfile.problems.some((p) => p.severity === "error")) return 1;
-    if (lockfile.packages.some((p) => failOn.includes(p.status))) return 1;
-  }
+export function exitCodeOf(report: Report, outcomes: Iterable<PolicyOutcome>): 0 | 1 {
+  if (report.lockfiles.some((l) => l.problems.some((p) => p.severity === "error"))) return 1;
+  if (report.policy.problems.some((p) => p.severity === "error")) return 1;
+  for (const outcome of outcomes) if (blockingFinding(outcome) !== undefined) return 1;
   return 0;
 }

@@ -19,6 +19,10 @@ import { formatMarkdown } from "./formatMarkdown";
 import { formatSarif } from "./formatSarif";
 import { colorWanted, formatText } from "./formatText";
 import { buildReport, exitCodeOf, type Report, type ReviewInput } from "./report";
+import { applyPolicy, type PolicyOutcome } from "../policy/index";
+import type { LockedPackage } from "../lockfile/model";
+import { cliStatusLevels, flagWeakenings, policyProblemOf, readCliPolicy, withPolicyRegistries, type CliPolicy, type ReportPolicyProblem } from "./cliPolicy";
+import type { CheckerOptionsReader } from "./bundleCommand";
 
 export interface CliDeps {
   fs: FileSystem;
@@ -38,6 +42,8 @@ export interface CliDeps {
   git?: GitOptions;
   /** Clock for the progress line only (never for verdicts). */
   now?: () => number;
+  /** Clock that decides whether policy exceptions have expired (default Date.now). */
+  clock?: () => number;
 }
 
 export type ExitCode = 0 | 1 | 2;
@@ -55,9 +61,41 @@ export async function runCli(command: CliCommand, deps: CliDeps): Promise<ExitCo
       return 2;
     case "check":
       return runCheck(command, deps);
-    case "bundle":
-      return runBundle(command, deps, checkerOptionsOf);
+    case "bundle": {
+      const policy = await policyOf(command.check, policyFolderOf(path.resolve(deps.cwd, command.check.target ?? ".")), deps);
+      if (typeof policy === "string") return 2;
+      // The bundle records what the check needs: the policy's registries matter, its findings do not (yet).
+      for (const p of policy.problems) deps.stderr(`provenance-lens: ${problemLine(p)}\n`);
+      return runBundle(command, deps, withPolicy(policy));
+    }
   }
+}
+
+/** The policy's folder: the DIR argument, or the LOCKFILE's folder. */
+function policyFolderOf(target: string): string {
+  return isLockfileName(target) ? path.dirname(target) : target;
+}
+
+/** Reads the policy and says on stderr where flags overrode it; a string (already printed) means exit 2. */
+async function policyOf(command: CheckCommand, folder: string, deps: CliDeps): Promise<CliPolicy | string> {
+  const policy = await readCliPolicy(command, folder, deps);
+  if (typeof policy === "string") {
+    deps.stderr(`provenance-lens: ${policy}\n`);
+    return policy;
+  }
+  for (const note of policy.notes) deps.stderr(`provenance-lens: ${note}\n`);
+  return policy;
+}
+
+function withPolicy(policy: CliPolicy): CheckerOptionsReader {
+  return async (command, deps) => {
+    const options = await checkerOptionsOf(command, deps);
+    return typeof options === "string" ? options : withPolicyRegistries(options, policy);
+  };
+}
+
+function problemLine(p: ReportPolicyProblem): string {
+  return `${p.path}:${p.line}:${p.column} ${p.severity} [${p.code}] ${p.message}`;
 }
 
 /** The engine options a check command asks for, reading the files it names; a string says why it cannot. */
@@ -95,15 +133,20 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
     deps.stderr(`provenance-lens: ${lockfiles}\n`);
     return 2;
   }
+  const anchor = lockfiles.length === 1 && lockfiles[0] === target ? path.dirname(target) : target;
+  const policy = await policyOf(command, anchor, deps);
+  if (typeof policy === "string") return 2;
+  // Text prints the policy's problems in the report; other formats are for tools, so people see them on stderr.
+  if (command.format !== "text") for (const p of policy.problems) deps.stderr(`provenance-lens: ${problemLine(p)}\n`);
   const trustBundleFile = command.trustBundleFile;
-  const options = trustBundleFile === undefined ? await checkerOptionsOf(command, deps) : await trustBundleOptionsOf({ ...command, trustBundleFile }, deps, checkerOptionsOf);
+  const optionsOf = withPolicy(policy);
+  const options = trustBundleFile === undefined ? await optionsOf(command, deps) : await trustBundleOptionsOf({ ...command, trustBundleFile }, deps, optionsOf);
   if (typeof options === "string") {
     deps.stderr(`provenance-lens: ${options}\n`);
     return 2;
   }
   const git: GitOptions = { ...deps.git, signal: deps.signal };
   // Resolve --base before any registry work: an unknown REF is a usage error, said at once.
-  const anchor = lockfiles.length === 1 && lockfiles[0] === target ? path.dirname(target) : target;
   const revision = command.base === undefined ? undefined : await resolveRevision(anchor, command.base, git);
   if (revision !== undefined && !revision.ok) {
     deps.stderr(`provenance-lens: --base ${command.base}: ${revision.reason}\n`);
@@ -141,22 +184,40 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
       return 2;
     }
   }
-  const report = buildReport(analyses, deps.cwd, describeTrustedRoot(options.trustedRoot ?? shippedTrustedRoot()), review);
-  deps.stdout(await render(report, command, deps, git));
-  return exitCodeOf(report, command.failOn);
+  // The policy judges what is reported: with --base only the changed packages, so only they can fail the run.
+  const now = (deps.clock ?? Date.now)();
+  const statusLevels = cliStatusLevels(command.failOn);
+  const outcomes = new Map<string, PolicyOutcome>();
+  for (const analysis of analyses) {
+    const reviewed = review?.lockfiles.get(analysis.path);
+    const shown: LockedPackage[] = reviewed === undefined ? analysis.packages : reviewed.diff.changes.map((c) => c.head.pkg);
+    outcomes.set(analysis.path, applyPolicy({ packages: shown, result: analysis.result }, policy.policy, { now, statusLevels }));
+  }
+  // Facts about the file itself (expired exceptions) are the same for every lockfile: taken once.
+  const first = outcomes.values().next().value ?? applyPolicy({ packages: [], result: { verdicts: new Map() } }, policy.policy, { now, statusLevels });
+  const problems = [...policy.problems, ...first.policyFindings.map((p) => policyProblemOf(policy.displayPath, p))];
+  if (command.format !== "text") for (const p of first.policyFindings) deps.stderr(`provenance-lens: ${problemLine(policyProblemOf(policy.displayPath, p))}\n`);
+  const weakenings = [...first.weakenings.map((message) => ({ source: "policy" as const, message })), ...flagWeakenings(command, policy)];
+  const report = buildReport(analyses, deps.cwd, describeTrustedRoot(options.trustedRoot ?? shippedTrustedRoot()), review, {
+    outcomes,
+    policy: { path: policy.displayPath, found: policy.loaded.found, fellBack: policy.loaded.fellBack, problems },
+    weakenings,
+  });
+  deps.stdout(await render(report, command, deps, git, policy.policy.severity));
+  return exitCodeOf(report, outcomes.values());
 }
 
-async function render(report: Report, command: CheckCommand, deps: CliDeps, git: GitOptions): Promise<string> {
+async function render(report: Report, command: CheckCommand, deps: CliDeps, git: GitOptions, severity: CliPolicy["policy"]["severity"]): Promise<string> {
   switch (command.format) {
     case "json":
       return formatJson(report);
     case "markdown":
-      return formatMarkdown(report, { failOn: command.failOn });
+      return formatMarkdown(report, { failOn: command.failOn, severity });
     case "sarif": {
       // Report paths are relative to the working directory; code scanning wants them relative to the repository root.
       const prefix = await repositoryPrefix(deps.cwd, git);
       if (typeof prefix !== "string") deps.stderr(`provenance-lens: SARIF paths are relative to ${deps.cwd}: ${prefix.error}\n`);
-      return formatSarif(report, { failOn: command.failOn, toolVersion: deps.version, repositoryPrefix: typeof prefix === "string" ? prefix : "" });
+      return formatSarif(report, { failOn: command.failOn, toolVersion: deps.version, repositoryPrefix: typeof prefix === "string" ? prefix : "", severity });
     }
     case "text":
       return formatText(report, { color: colorWanted(deps.stdoutIsTTY === true, deps.env ?? {}) });
