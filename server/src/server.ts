@@ -5,6 +5,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
+  ConnectionError,
+  ErrorCodes,
+  ResponseError,
   DidChangeWatchedFilesNotification,
   FileChangeType,
   TextDocuments,
@@ -21,11 +24,17 @@ import {
   CHECKED_NOTIFICATION,
   CLEAR_CACHE_REQUEST,
   emptyByStatus,
+  END_REVIEW_REQUEST,
   POLICY_FILE_NAME,
   RECHECK_REQUEST,
+  REVIEW_REFS_REQUEST,
+  REVIEW_REQUEST,
   STATUS_NOTIFICATION,
   TREE_REQUEST,
   type AcceptEditParams,
+  type ReviewParams,
+  type ReviewRefsResult,
+  type ReviewResult,
   type CheckedParams,
   type ClearCacheResult,
   type InitializationOptions,
@@ -41,8 +50,11 @@ import { TrustFiles } from "./features/checkerOptions";
 import { FIX_ALL_KIND, listCodeActions, resolveCodeAction, type ActionData, type CandidateFinder } from "./features/codeActions";
 import { DIAGNOSTIC_SOURCE, diagnosticsFor, docsLink } from "./features/diagnostics";
 import { describeError } from "./features/errors";
-import { exceptionTextEdits, readExceptions } from "./features/exceptions";
+import { exceptionTextEdits } from "./features/policyEdits";
 import { hoverFor } from "./features/hover";
+import { effectiveLevels, loadFolderPolicy, outcomeOf, policyFileDiagnostics, type FolderPolicy } from "./features/policy";
+import { changedKeys, reviewLockfileOf, reviewOf, reviewRefs, startReview, type ActiveReview } from "./features/review";
+import { lockfileCoverageWarning } from "./bundle/index";
 import { checkedLockfile, readManifestTexts, readOptional, type CheckedLockfile } from "./features/lockfileState";
 import { startProgress } from "./features/progress";
 import { summaryLens, treeLockfileOf } from "./features/tree";
@@ -52,6 +64,7 @@ import { VerificationEngine } from "./verify/engine";
 import { analyzeLockfile } from "./workspace/analyze";
 import { findLockfiles, readManifests } from "./workspace/discovery";
 import type { FileSystem } from "./workspace/fileSystem";
+import type { CheckerOptions } from "./features/checkerFactory";
 
 /** Timers come in through here so a test (or another host) can drive them. */
 export interface Clock {
@@ -107,8 +120,42 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   let canRefreshLenses = false;
   let clientWatchesFiles = false;
   let disposed = false;
+  let activeReview: ActiveReview | undefined;
+  /** Why a lockfile could not be reviewed, by lockfile uri (while a review is active). */
+  const reviewProblems = new Map<string, string>();
+  /** Lockfile-level diagnostics of the last check (settings problems, trust bundle coverage), by lockfile uri. */
+  const extraDiagnostics = new Map<string, Diagnostic[]>();
+  /** What was last published for each policy file, so a check of every lockfile does not re-send it. */
+  const policyPublished = new Map<string, string>();
+  /** Output lines said once (which trust bundle and root are used, a bundle that does not cover a lockfile). */
+  const saidOnce = new Set<string>();
+  /** The policy file as the editor has it (unsaved edits apply at once), else the disk. */
+  const policyFs: FileSystem = {
+    readFile: async (file, signal) => documents.get(pathToFileURL(file).href)?.getText() ?? deps.fs.readFile(file, signal),
+    readDirectory: (dir) => deps.fs.readDirectory(dir),
+  };
 
-  const logError = (what: string, error: unknown) => connection.console.error(`${what}: ${describeError(error)}`);
+  /**
+   * Logging never throws: a client that goes away (its connection closed or disposed while a request of ours is still
+   * pending) must not turn the rejected request into an exception on a dead connection.
+   */
+  function log(kind: "error" | "warn" | "info", message: string): void {
+    if (disposed) return;
+    try {
+      connection.console[kind](message);
+    } catch (error) {
+      if (!(error instanceof ConnectionError)) throw error;
+      disposed = true; // Nothing can reach the client any more; stop scheduling work for it.
+    }
+  }
+  const logError = (what: string, error: unknown) => log("error", `${what}: ${describeError(error)}`);
+  const logOnce = (message: string) => {
+    if (!saidOnce.has(message)) log("info", message);
+    saidOnce.add(message);
+  };
+  /** A rejection that only says the connection ended (client gone, disposed): not an error of ours. */
+  const connectionEnded = (error: unknown) =>
+    disposed || error instanceof ConnectionError || (error instanceof ResponseError && error.code === ErrorCodes.PendingResponseRejected);
 
   /** Every handler goes through this: an unexpected error is logged, never thrown at the connection. */
   function guard<A extends unknown[], R>(what: string, handler: (...args: A) => R | Promise<R>, fallback: R) {
@@ -154,6 +201,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
 
   documents.onDidChangeContent(
     guard("didChangeContent", (event) => {
+      if (isPolicyUri(event.document.uri)) return policyChanged(fileURLToPath(event.document.uri));
       if (!isLockfileUri(event.document.uri)) return;
       // The first version is checked at once; later edits wait until typing pauses.
       schedule(event.document.uri, event.document.version <= 1 && !results.has(event.document.uri) ? 0 : editDebounceMs);
@@ -161,7 +209,12 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   );
 
   // The editor's copy is gone: what counts again is the file on disk.
-  documents.onDidClose(guard("didClose", (event) => { if (isLockfileUri(event.document.uri)) schedule(event.document.uri, 0); }, undefined));
+  documents.onDidClose(
+    guard("didClose", (event) => {
+      if (isLockfileUri(event.document.uri)) schedule(event.document.uri, 0);
+      else if (isPolicyUri(event.document.uri)) policyChanged(fileURLToPath(event.document.uri));
+    }, undefined),
+  );
 
   connection.onDidChangeWatchedFiles(
     guard("didChangeWatchedFiles", (params) => {
@@ -173,13 +226,15 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
           if (documents.get(change.uri) !== undefined) continue; // The open editor's text wins over the disk.
           if (change.type === FileChangeType.Deleted) forget(change.uri);
           else schedule(change.uri, editDebounceMs);
-        } else if (base === "package.json" || base === "pnpm-workspace.yaml" || base === POLICY_FILE_NAME) {
+        } else if (base === POLICY_FILE_NAME) {
+          if (documents.get(change.uri) === undefined) policyChanged(file);
+        } else if (base === "package.json" || base === "pnpm-workspace.yaml") {
           // Manifests change which packages are direct, the policy file what is accepted: recheck lockfiles at or below.
           candidates.clear();
           const folder = path.dirname(file);
           for (const uri of knownLockfiles()) {
             const lockfileFolder = path.dirname(fileURLToPath(uri));
-            const related = base === POLICY_FILE_NAME ? lockfileFolder === folder || lockfileFolder.startsWith(folder + path.sep) : folder === lockfileFolder || folder.startsWith(lockfileFolder + path.sep);
+            const related = folder === lockfileFolder || folder.startsWith(lockfileFolder + path.sep);
             if (related) schedule(uri, editDebounceMs);
           }
         }
@@ -192,7 +247,9 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       settingsCache.clear();
       trustFiles.clear();
       candidates.clear();
+      policyPublished.clear();
       for (const uri of knownLockfiles()) schedule(uri, 0);
+      void publishFolderPolicies();
     }, undefined),
   );
 
@@ -253,8 +310,9 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       const lockfiles = [...results.values()]
         .filter((s) => params?.uri === undefined || s.uri === params.uri)
         .sort((a, b) => a.uri.localeCompare(b.uri))
-        .map((s) => treeLockfileOf(s.analysis, s.uri, s.folderUri, s.dependents, (pkg) => s.acceptedBy(pkg)));
-      return { lockfiles, limited, state: pending.size > 0 ? "checking" : "idle" };
+        .map((s) => treeLockfileOf(s.analysis, s.uri, s.folderUri, s.dependents, s.outcomeOf, s.notesOf));
+      const review = reviewResult();
+      return { lockfiles, limited, state: pending.size > 0 ? "checking" : "idle", ...(review !== undefined ? { review } : {}) };
     }, { lockfiles: [], limited: false, state: "idle" }),
   );
 
@@ -292,7 +350,124 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     }, null),
   );
 
+  connection.onRequest(
+    REVIEW_REFS_REQUEST,
+    guard("reviewRefs", async (): Promise<ReviewRefsResult> => {
+      const folder = reviewFolders()[0];
+      return folder === undefined ? { refs: [], problem: "No workspace folder or lockfile to review." } : reviewRefs(folder);
+    }, { refs: [], problem: "Listing the refs failed; see the output." }),
+  );
+
+  connection.onRequest(
+    REVIEW_REQUEST,
+    guard("review", async (params: ReviewParams): Promise<ReviewResult | null> => {
+      const review = await startReview(params.ref, params.label, reviewFolders());
+      activeReview = review;
+      reviewProblems.clear();
+      await Promise.all([...results.values()].map(async (state) => {
+        const reviewed = await reviewOf(state, review, reviewFolderOf(state.uri));
+        if (activeReview !== review) return;
+        if (typeof reviewed === "string") reviewProblems.set(state.uri, reviewed);
+        else state.review = reviewed;
+        publish(state);
+      }));
+      sendStatus();
+      return reviewResult() ?? null;
+    }, null),
+  );
+
+  connection.onRequest(
+    END_REVIEW_REQUEST,
+    guard("endReview", (): null => {
+      activeReview = undefined;
+      reviewProblems.clear();
+      for (const state of results.values()) {
+        delete state.review;
+        publish(state);
+      }
+      sendStatus();
+      return null;
+    }, null),
+  );
+
   documents.listen(connection);
+
+  function isPolicyUri(uri: string): boolean {
+    return uri.startsWith("file:") && path.basename(fileURLToPath(uri)) === POLICY_FILE_NAME;
+  }
+
+  /** Where a lockfile's policy file and git repository are looked for: its workspace folder, else its own folder. */
+  function reviewFolderOf(uri: string): string {
+    const folder = folderOf(uri);
+    return folder !== undefined ? fileURLToPath(folder) : path.dirname(fileURLToPath(uri));
+  }
+
+  function reviewFolders(): string[] {
+    return [...new Set([...workspaceFolders.map((f) => fileURLToPath(f)), ...[...results.keys()].map(reviewFolderOf)])];
+  }
+
+  function reviewResult(): ReviewResult | undefined {
+    const review = activeReview;
+    if (review === undefined) return undefined;
+    const problems = [...review.revisions.values()].flatMap((r) => (r.ok ? [] : [r.reason]));
+    const commit = [...review.revisions.values()].find((r) => r.ok);
+    const lockfiles = [...results.values()].sort((a, b) => a.uri.localeCompare(b.uri)).flatMap((s) => (s.review === undefined ? [] : [reviewLockfileOf(s, s.review)]));
+    return { ref: review.ref, label: review.label, ...(commit?.ok ? { commit: commit.revision.commit } : {}), lockfiles, problems: [...new Set([...problems, ...reviewProblems.values()])] };
+  }
+
+  /** The policy file changed (edited, saved, created, deleted): show its problems, and check the lockfiles it governs. */
+  function policyChanged(file: string): void {
+    if (disposed) return;
+    const folder = path.dirname(file);
+    void publishPolicy(file);
+    for (const uri of knownLockfiles()) {
+      const policyDir = reviewFolderOf(uri);
+      if (policyDir === folder) schedule(uri, editDebounceMs);
+    }
+  }
+
+  async function publishPolicy(file: string, loaded?: FolderPolicy): Promise<void> {
+    const uri = pathToFileURL(file).href;
+    try {
+      const policy = loaded ?? (await loadFolderPolicy(policyFs, file, limited));
+      const settings = await settingsFor(uri);
+      const diagnostics = policy.loaded.found ? policyFileDiagnostics(policy, settings.severity, now()) : [];
+      const said = JSON.stringify(diagnostics);
+      if (disposed || policyPublished.get(uri) === said || (!policy.loaded.found && !policyPublished.has(uri))) return;
+      policyPublished.set(uri, said);
+      void connection.sendDiagnostics({ uri, diagnostics });
+    } catch (error) {
+      logError(`Reading ${file} failed`, error);
+    }
+  }
+
+  async function publishFolderPolicies(): Promise<void> {
+    for (const folder of workspaceFolders) await publishPolicy(path.join(fileURLToPath(folder), POLICY_FILE_NAME));
+  }
+
+  /** The policy's registries on top of the settings' (untrusted workspaces never get here: loadFolderPolicy drops them). */
+  function withPolicyRegistries(options: CheckerOptions, policy: FolderPolicy): CheckerOptions {
+    const declared = policy.registries;
+    if (declared === undefined || options.trustBundle !== undefined) return options;
+    const mirrors = [...(options.mirrorsOfNpmjs ?? []), ...declared.mirrorsOfNpmjs];
+    const keys = [...(options.registryKeys ?? []), ...(declared.registryKeys ?? [])];
+    return { ...options, ...(mirrors.length > 0 ? { mirrorsOfNpmjs: mirrors } : {}), ...(keys.length > 0 ? { registryKeys: keys } : {}) };
+  }
+
+  /** Publishes a checked lockfile's diagnostics (again after a review starts or ends). */
+  function publish(state: CheckedLockfile): number {
+    const only = activeReview !== undefined && state.settings.diagnosticsChangedOnly && state.review !== undefined ? changedKeys(state.review) : undefined;
+    const diagnostics = diagnosticsFor(state.analysis, {
+      levels: effectiveLevels(state.policy, state.settings.severity),
+      manifests: state.manifests,
+      outcomeOf: state.outcomeOf,
+      dependents: state.dependents,
+      ...(only !== undefined ? { only } : {}),
+    });
+    diagnostics.push(...(extraDiagnostics.get(state.uri) ?? []));
+    if (!disposed) void connection.sendDiagnostics({ uri: state.uri, version: state.version ?? undefined, diagnostics });
+    return diagnostics.length;
+  }
 
   function isLockfileUri(uri: string): boolean {
     return uri.startsWith("file:") && isLockfileName(uri);
@@ -323,7 +498,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       try {
         lockfiles = await findLockfiles(deps.fs, fileURLToPath(folder));
       } catch (error) {
-        connection.console.warn(`Could not search ${folder} for lockfiles: ${String(error)}`);
+        log("warn", `Could not search ${folder} for lockfiles: ${String(error)}`);
         continue;
       }
       for (const file of lockfiles) {
@@ -331,6 +506,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         if (!results.has(uri) && documents.get(uri) === undefined && !pending.has(uri)) schedule(uri, 0);
       }
     }
+    await publishFolderPolicies();
   }
 
   /** Runs a check of `uri` after `delay`, cancelling any check of it that is waiting or running. */
@@ -354,6 +530,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   function forget(uri: string): void {
     cancel(uri);
     results.delete(uri);
+    extraDiagnostics.delete(uri);
     void connection.sendDiagnostics({ uri, diagnostics: [] });
     sendChecked({ uri, version: null, packages: 0, problems: 0, diagnostics: 0 });
     sendStatus();
@@ -394,8 +571,21 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       }
       const lockfileDir = path.dirname(file);
       const reading = await readManifests(deps.fs, lockfileDir);
-      for (const warning of reading.warnings) connection.console.warn(warning);
-      const { options, problems } = await trustFiles.optionsFor(settings, limited);
+      for (const warning of reading.warnings) log("warn", warning);
+      const folderUri = folderOf(uri);
+      const policyFile = path.join(reviewFolderOf(uri), POLICY_FILE_NAME);
+      const policy = await loadFolderPolicy(policyFs, policyFile, limited, signal);
+      void publishPolicy(policyFile, policy);
+      const trust = await trustFiles.optionsFor(settings, limited);
+      for (const line of trust.info) logOnce(line);
+      const options = withPolicyRegistries(trust.options, policy);
+      const extra = trust.problems.map((problem) => lockfileDiagnostic("settings-problem", problem, 2));
+      const uncovered = options.trustBundle === undefined ? undefined : lockfileCoverageWarning(options.trustBundle, file, text);
+      if (uncovered !== undefined) {
+        // Said once per lockfile: one diagnostic on its first line, and once in the output.
+        extra.push(lockfileDiagnostic("trust-bundle-coverage", uncovered, 2));
+        logOnce(uncovered);
+      }
       const checker = deps.createChecker(options);
       const analysis = await analyzeLockfile({
         path: file,
@@ -412,22 +602,26 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       }
       // Offline nothing was fetched, so "serves no signatures" would be about our own silence (engine reports it anyway).
       if (options.offline) analysis.result.notices = analysis.result.notices.filter((n) => n.kind !== "no-signatures");
-      const folderUri = folderOf(uri);
-      const policyFile = path.join(folderUri !== undefined ? fileURLToPath(folderUri) : lockfileDir, POLICY_FILE_NAME);
-      const policy = readExceptions(await readText(pathToFileURL(policyFile).href));
-      for (const problem of policy.problems) connection.console.warn(`${policyFile}: ${problem}`);
       const manifests = await readManifestTexts(deps.fs, lockfileDir, reading.manifests);
       if (signal.aborted) return;
+      const outcome = outcomeOf(policy, analysis, now(), settings.severity);
+      const state = checkedLockfile({ uri, path: file, folderUri, version, analysis, manifests, policy, outcome, settings, checker, offline: options.offline, limited });
+      const review = activeReview;
+      if (review !== undefined) {
+        const reviewed = await reviewOf(state, review, reviewFolderOf(uri), signal);
+        if (signal.aborted) return;
+        if (typeof reviewed === "string") reviewProblems.set(uri, reviewed);
+        else {
+          state.review = reviewed;
+          reviewProblems.delete(uri);
+        }
+      }
       done();
-      const state = checkedLockfile({ uri, path: file, folderUri, version, analysis, manifests, exceptions: policy.exceptions, settings, checker }, now);
-      const diagnostics = diagnosticsFor(analysis, { levels: settings.severity, manifests, acceptedBy: state.acceptedBy, dependents: state.dependents });
-      for (const problem of problems) diagnostics.push(lockfileDiagnostic("settings-problem", problem, 2));
       results.set(uri, state);
-      void connection.sendDiagnostics({ uri, version: version ?? undefined, diagnostics });
-      sendChecked({ uri, version, packages: analysis.packages.length, problems: analysis.parsed.problems.length, diagnostics: diagnostics.length });
-      if (canRefreshLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch((error: unknown) => {
-        if (!disposed) logError("CodeLens refresh", error); // A connection closing under it is no error.
-      });
+      extraDiagnostics.set(uri, extra);
+      const published = publish(state);
+      sendChecked({ uri, version, packages: analysis.packages.length, problems: analysis.parsed.problems.length, diagnostics: published });
+      refreshLenses();
     } catch (error) {
       if (signal.aborted) {
         stoppedByUser();
@@ -465,6 +659,17 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     };
   }
 
+  /** Asks the client to re-read CodeLenses. A client that went away meanwhile is no error (see `log`). */
+  function refreshLenses(): void {
+    if (!canRefreshLenses || disposed) return;
+    // Through a promise: a connection already closed throws synchronously from sendRequest.
+    Promise.resolve()
+      .then(() => connection.sendRequest(CodeLensRefreshRequest.type))
+      .catch((error: unknown) => {
+        if (!connectionEnded(error)) logError("CodeLens refresh", error);
+      });
+  }
+
   function lockfileDiagnostic(code: string, message: string, severity: 1 | 2): Diagnostic {
     return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity, code, codeDescription: { href: docsLink(code) }, source: DIAGNOSTIC_SOURCE, message };
   }
@@ -484,6 +689,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   }
 
   function sendChecked(params: CheckedParams): void {
+    if (disposed) return;
     void connection.sendNotification(CHECKED_NOTIFICATION, params);
   }
 

@@ -52,6 +52,8 @@ export interface ClientOptions {
   initializationOptions?: Record<string, unknown>;
   /** Declare window.workDoneProgress: the server then reports progress (tokens are recorded in `progressTokens`). */
   progress?: boolean;
+  /** Never answer `workspace/codeLens/refresh` (it stays pending until the connection goes). */
+  holdCodeLensRefresh?: boolean;
 }
 
 export class TestClient {
@@ -70,7 +72,11 @@ export class TestClient {
       connection.onProgress(new ProgressType<unknown>(), params.token, (value) => this.record("$/progress", { token: params.token, value }));
       return null;
     });
-    connection.onRequest("workspace/codeLens/refresh", () => null);
+    connection.onRequest("workspace/codeLens/refresh", () => {
+      this.record("workspace/codeLens/refresh", null);
+      // Held: the server's request stays pending (a client that goes away before answering).
+      return this.options.holdCodeLensRefresh === true ? new Promise<null>(() => undefined) : null;
+    });
     connection.listen();
   }
 
@@ -141,6 +147,9 @@ export class TestClient {
     return published.length === 0 ? [] : published[published.length - 1].params.diagnostics;
   }
 
+  /** Ends both ends of the connection without disposing the server (set by startInProcess). */
+  loseConnection: () => void = () => this.connection.dispose();
+
   dispose(): void {
     this.connection.dispose();
     this.onDispose();
@@ -155,10 +164,16 @@ export function startInProcess(options: ClientOptions = {}, deps: Partial<Server
   const server = createServer(serverConnection, { fs: nodeFileSystem, createChecker: parseOnlyFactory, clock: systemClock, editDebounceMs: 20, ...deps });
   serverConnection.listen();
   const clientConnection = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-  return new TestClient(clientConnection, options, () => {
+  const client = new TestClient(clientConnection, options, () => {
     server.dispose();
     serverConnection.dispose();
   });
+  // As when a client goes away: the server's connection ends (rejecting its pending requests) and nobody tells the server.
+  client.loseConnection = () => {
+    clientConnection.dispose();
+    serverConnection.dispose();
+  };
+  return client;
 }
 
 /** Applies LSP text edits (non-overlapping) to a text. */

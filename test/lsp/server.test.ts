@@ -208,3 +208,26 @@ test("an untrusted workspace is reported as limited", () =>
     },
     { initializationOptions: { workspaceTrusted: false } },
   ));
+
+test("a client that goes away while the CodeLens refresh is pending leaves no error behind", async () => {
+  const escaped: unknown[] = [];
+  const onError = (error: unknown) => escaped.push(error);
+  process.on("unhandledRejection", onError);
+  process.on("uncaughtException", onError);
+  try {
+    const client = startInProcess({ holdCodeLensRefresh: true, initializationOptions: { workspaceTrusted: false } });
+    await client.initialize();
+    const refresh = client.next("workspace/codeLens/refresh");
+    await client.open(basicUri, basicText);
+    await refresh;
+    client.loseConnection();
+    // The rejection of the pending request is handled in later ticks: let them run (turns, not a timed wait).
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    client.dispose();
+    assert.deepEqual(escaped.map(String), []);
+  } finally {
+    process.off("unhandledRejection", onError);
+    process.off("uncaughtException", onError);
+  }
+});

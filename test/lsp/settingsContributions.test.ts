@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { LOCKFILE_NAMES } from "../../server/src/lockfile/index";
-import { DEFAULT_SETTINGS, DEFAULT_STATUS_LEVELS, DIAGNOSTIC_LEVELS, SETTING_DECLARATIONS, SETTINGS_SECTION, settingsFrom, type Settings } from "../../server/src/protocol/settings";
+import { configKeyOf, DEFAULT_SETTINGS, DEFAULT_STATUS_LEVELS, DIAGNOSTIC_LEVELS, SETTING_DECLARATIONS, SETTINGS_SECTION, settingsFrom, type Settings } from "../../server/src/protocol/settings";
 import { PACKAGE_STATUSES } from "../../server/src/protocol/verdicts";
 import { REPO } from "./harness";
 
@@ -24,13 +24,15 @@ const EDITOR_COMMANDS = [
   "provenanceLens.copyPurl",
   "provenanceLens.acceptWithReason",
   "provenanceLens.offerInstall",
+  "provenanceLens.review",
+  "provenanceLens.endReview",
 ];
 
 const manifest = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8"));
 
 test("contributes.configuration matches protocol/settings.ts", () => {
   const expected = Object.fromEntries(
-    SETTING_DECLARATIONS.map((d) => [`${SETTINGS_SECTION}.${d.key}`, { type: d.type, default: d.default, description: d.description }]),
+    SETTING_DECLARATIONS.map((d) => [`${SETTINGS_SECTION}.${configKeyOf(d)}`, { type: d.type, default: d.default, description: d.description }]),
   );
   const actual = Object.fromEntries(
     Object.entries(manifest.contributes.configuration.properties as Record<string, any>).map(([key, p]) => [
@@ -42,7 +44,7 @@ test("contributes.configuration matches protocol/settings.ts", () => {
 });
 
 test("untrusted workspaces ignore exactly the restricted settings", () => {
-  const restricted = SETTING_DECLARATIONS.filter((d) => d.restricted === true).map((d) => `${SETTINGS_SECTION}.${d.key}`);
+  const restricted = SETTING_DECLARATIONS.filter((d) => d.restricted === true).map((d) => `${SETTINGS_SECTION}.${configKeyOf(d)}`);
   assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, restricted);
 });
 
@@ -70,6 +72,11 @@ const SETTINGS_CASES: { raw: unknown; expected: Partial<Settings> }[] = [
   { raw: { mirrorsOfNpmjs: ["https://mirror.example/", 3, ""] }, expected: { mirrorsOfNpmjs: ["https://mirror.example/"] } },
   { raw: { mirrorsOfNpmjs: "https://mirror.example/" }, expected: {} },
   { raw: { severity: { signed: "none", invalid: "loud" } }, expected: { severity: { ...DEFAULT_STATUS_LEVELS, signed: "none" } } },
+  { raw: { trustBundlePath: " /tmp/b.json " }, expected: { trustBundlePath: "/tmp/b.json" } },
+  // VS Code hands nested keys as objects; other clients may send them flat.
+  { raw: { diagnostics: { changedOnly: true } }, expected: { diagnosticsChangedOnly: true } },
+  { raw: { "diagnostics.changedOnly": true }, expected: { diagnosticsChangedOnly: true } },
+  { raw: { diagnostics: { changedOnly: "yes" } }, expected: {} },
 ];
 
 for (const { raw, expected } of SETTINGS_CASES) {

@@ -1,8 +1,9 @@
 // Settings -> the options the checker factory is memoized on. Trust files named by settings are read once per
 // path (until the settings change) so that an edit never re-reads them and always gets the same engine.
+import { chooseTrustedRoot, describeBundle, loadTrustBundle, type LoadBundleResult } from "../bundle/index";
 import type { Settings } from "../protocol/settings";
 import { parseKeysResponse, type RegistryKey } from "../verify/npmKeys";
-import { trustedRootFromJSON, type LoadedTrustedRoot } from "../verify/trustedRoot";
+import { shippedTrustedRoot, trustedRootFromJSON, type LoadedTrustedRoot } from "../verify/trustedRoot";
 import type { FileSystem } from "../workspace/fileSystem";
 import type { CheckerOptions } from "./checkerFactory";
 
@@ -10,6 +11,8 @@ export interface CheckerOptionsResult {
   options: CheckerOptions;
   /** Plain sentences about settings that could not be used (shown once on the lockfile). */
   problems: string[];
+  /** Plain sentences for the output channel (which trust bundle and root are used). */
+  info: string[];
 }
 
 type Loaded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -17,12 +20,14 @@ type Loaded<T> = { ok: true; value: T } | { ok: false; reason: string };
 export class TrustFiles {
   readonly #roots = new Map<string, Promise<Loaded<LoadedTrustedRoot>>>();
   readonly #keys = new Map<string, Promise<Loaded<RegistryKey[]>>>();
+  readonly #bundles = new Map<string, Promise<LoadBundleResult>>();
 
   constructor(private readonly fs: FileSystem) {}
 
   clear(): void {
     this.#roots.clear();
     this.#keys.clear();
+    this.#bundles.clear();
   }
 
   /**
@@ -30,13 +35,16 @@ export class TrustFiles {
    * the registry, trust or cache settings (a workspace could set them to a registry or cache of its choosing).
    */
   async optionsFor(settings: Settings, limited: boolean): Promise<CheckerOptionsResult> {
-    if (limited) return { options: { offline: true, trusted: false }, problems: [] };
+    if (limited) return { options: { offline: true, trusted: false }, problems: [], info: [] };
     const options: CheckerOptions = { offline: settings.offline, trusted: true };
     const problems: string[] = [];
+    const info: string[] = [];
+    // `trustedRootPath` naming the bundle itself chooses the bundle's own root (as --trusted-root does in the CLI).
+    const useBundleRoot = settings.trustBundlePath !== "" && settings.trustedRootPath === settings.trustBundlePath;
     if (settings.registry !== "") options.registry = settings.registry;
     if (settings.mirrorsOfNpmjs.length > 0) options.mirrorsOfNpmjs = settings.mirrorsOfNpmjs;
     if (settings.cachePath !== "") options.cacheDir = settings.cachePath;
-    if (settings.trustedRootPath !== "") {
+    if (settings.trustedRootPath !== "" && !useBundleRoot) {
       const root = await this.#load(this.#roots, settings.trustedRootPath, (text, file) => {
         const result = trustedRootFromJSON(text, "file", file);
         return result.ok ? { ok: true, value: result.root } : { ok: false, reason: result.reason };
@@ -52,7 +60,21 @@ export class TrustFiles {
       if (keys.ok) options.registryKeys = keys.value;
       else problems.push(`provenanceLens.registryKeysPath: ${keys.reason} Each registry's own keys endpoint is used instead.`);
     }
-    return { options, problems };
+    if (settings.trustBundlePath !== "") {
+      let found = this.#bundles.get(settings.trustBundlePath);
+      if (found === undefined) this.#bundles.set(settings.trustBundlePath, (found = loadTrustBundle(settings.trustBundlePath)));
+      const bundle = await found;
+      if (!bundle.ok) {
+        problems.push(`provenanceLens.trustBundlePath: ${bundle.reason} Checked without it${settings.offline ? " (offline)" : ", against the registry"}.`);
+      } else {
+        const choice = chooseTrustedRoot(bundle.loaded, options.trustedRoot ?? shippedTrustedRoot(), useBundleRoot);
+        info.push(describeBundle(bundle.loaded), choice.message);
+        if (choice.warning) problems.push(`provenanceLens.trustBundlePath: the bundle was made with another Sigstore trusted root; provenance is verified with the configured one. To use the bundle's, set provenanceLens.trustedRootPath to ${bundle.loaded.path}.`);
+        // A bundle never needs the network: the whole check is offline, whatever `offline` says.
+        Object.assign(options, { trustBundle: bundle.loaded, trustedRoot: choice.root, offline: true });
+      }
+    }
+    return { options, problems, info };
   }
 
   #load<T>(cache: Map<string, Promise<Loaded<T>>>, file: string, parse: (text: string, file: string) => Loaded<T>): Promise<Loaded<T>> {

@@ -1,10 +1,10 @@
-// Lockfile analysis -> LSP diagnostics. Severity by verdict status is decided here only, from the level table
-// the `provenanceLens.severity` setting gives (DEFAULT_STATUS_LEVELS unless set).
+// Lockfile analysis -> LSP diagnostics. Levels come from the policy's findings (applyPolicy: the policy's `severity`
+// over the `provenanceLens.severity` setting over the defaults); without a policy outcome, from the level table.
 import { Diagnostic, DiagnosticSeverity, type DiagnosticRelatedInformation } from "vscode-languageserver";
 import { packageKey, type LockedPackage, type ProblemSeverity, type Range } from "../lockfile/index";
-import type { PolicyException } from "../protocol/messages";
+import type { PackageOutcome } from "../policy/index";
 import { DEFAULT_STATUS_LEVELS, type DiagnosticLevel, type SeverityLevels } from "../protocol/settings";
-import type { PackageStatus, Verdict } from "../protocol/verdicts";
+import type { Finding, PackageStatus, Verdict } from "../protocol/verdicts";
 import type { LockfileAnalysis } from "../workspace/analyze";
 import { dependentsIndex, findManifestKey, type DependentsIndex } from "./dependents";
 
@@ -52,8 +52,10 @@ export type ManifestTexts = ReadonlyMap<string, { uri: string; text: string }>;
 export interface DiagnosticContext {
   levels?: Readonly<SeverityLevels>;
   manifests?: ManifestTexts;
-  /** The exception that accepts a package, when `.provenance-lens.json` has one. */
-  acceptedBy?: (pkg: LockedPackage) => PolicyException | undefined;
+  /** The policy's findings for a package (the status first); accepted ones get no diagnostic. */
+  outcomeOf?: (pkg: LockedPackage) => PackageOutcome | undefined;
+  /** While a review limits diagnostics to changes: the keys of the packages added or changed. */
+  only?: ReadonlySet<string>;
   dependents?: DependentsIndex;
 }
 
@@ -77,29 +79,35 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
     if (verdict === undefined) continue;
     // The project's own folders (workspaces, links) are not dependencies someone else published: no noise.
     if (pkg.source === "workspace" || pkg.source === "link") continue;
-    if (context.acceptedBy?.(pkg) !== undefined) continue;
-    if (verdict.cause !== undefined) {
-      const bucket = aggregated[verdict.cause];
-      bucket.count++;
-      bucket.reason ??= verdict.reasons[0];
-      continue;
-    }
-    const severity = severityOf(levels[verdict.status]);
-    if (severity === undefined) continue;
-    const data: PackageDiagnosticData = { packageKey: key };
-    const relatedInformation = related(pkg);
-    for (const range of pkg.locations) {
-      diagnostics.push({
-        range,
-        severity,
-        code: verdict.status,
-        codeDescription: { href: docsLink(verdict.status) },
-        source: DIAGNOSTIC_SOURCE,
-        message: messageOf(pkg, verdict),
-        data,
-        ...(relatedInformation.length > 0 ? { relatedInformation } : {}),
-      });
-    }
+    if (context.only !== undefined && !context.only.has(key)) continue;
+    const findings: Finding[] = context.outcomeOf?.(pkg)?.findings ?? [{ code: verdict.status, message: verdict.reasons[0] ?? verdict.status, level: levels[verdict.status] }];
+    findings.forEach((finding, index) => {
+      // Accepted findings are shown greyed in the tree and hovers, with their reason: no diagnostic.
+      if (finding.accepted !== undefined) return;
+      const isStatus = index === 0;
+      if (isStatus && verdict.cause !== undefined) {
+        const bucket = aggregated[verdict.cause];
+        bucket.count++;
+        bucket.reason ??= verdict.reasons[0];
+        return;
+      }
+      const severity = severityOf(finding.level);
+      if (severity === undefined) return;
+      const data: PackageDiagnosticData = { packageKey: key };
+      const relatedInformation = related(pkg);
+      for (const range of pkg.locations) {
+        diagnostics.push({
+          range,
+          severity,
+          code: finding.code,
+          codeDescription: { href: docsLink(finding.code) },
+          source: DIAGNOSTIC_SOURCE,
+          message: isStatus ? messageOf(pkg, verdict) : `${pkg.alias ?? pkg.name}@${pkg.version}: ${finding.message}`,
+          data,
+          ...(relatedInformation.length > 0 ? { relatedInformation } : {}),
+        });
+      }
+    });
   }
   const top = firstEntryRange(analysis);
   const unverifiable = severityOf(levels.unverifiable);

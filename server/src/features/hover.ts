@@ -1,8 +1,10 @@
 // Hover on a lockfile entry: status in words, then the evidence (registry signature, provenance, integrity) and
-// the chain of dependents that brings it in.
+// the chain of dependents that brings it in; the trust history line, the policy's findings and where the policy or
+// the settings weaken what is shown.
 import type { MarkupContent, Position } from "vscode-languageserver";
 import { packageKey, type LockEntry, type LockedPackage } from "../lockfile/index";
-import type { PolicyException } from "../protocol/messages";
+import type { PackageOutcome } from "../policy/index";
+import { historyLine } from "../verify/history";
 import type { ProvenanceVerdict, SignatureVerdict, Verdict } from "../protocol/verdicts";
 import type { LockfileAnalysis } from "../workspace/analyze";
 import type { DependentsIndex } from "./dependents";
@@ -22,7 +24,8 @@ export function entryAt(analysis: LockfileAnalysis, position: Position): LockEnt
 
 export interface HoverContext {
   dependents?: DependentsIndex;
-  acceptedBy?: (pkg: LockedPackage) => PolicyException | undefined;
+  outcomeOf?: (pkg: LockedPackage) => PackageOutcome | undefined;
+  notesOf?: (pkg: LockedPackage) => string[];
 }
 
 export function hoverFor(analysis: LockfileAnalysis, position: Position, context: HoverContext = {}): { contents: MarkupContent; range: LockEntry["range"] } | undefined {
@@ -32,17 +35,29 @@ export function hoverFor(analysis: LockfileAnalysis, position: Position, context
   const pkg = analysis.packages.find((p) => packageKey(p) === key);
   const verdict = analysis.result.verdicts.get(key);
   const chain = (context.dependents ?? dependentsIndex(analysis.parsed)).chainOf(entry.id);
-  const accepted = pkg === undefined ? undefined : context.acceptedBy?.(pkg);
-  return { contents: { kind: "markdown", value: hoverMarkdown(entry, pkg, verdict, chain, accepted) }, range: entry.range };
+  const outcome = pkg === undefined ? undefined : context.outcomeOf?.(pkg);
+  const notes = pkg === undefined ? [] : (context.notesOf?.(pkg) ?? []);
+  return { contents: { kind: "markdown", value: hoverMarkdown(entry, pkg, verdict, chain, outcome, notes) }, range: entry.range };
 }
 
-function hoverMarkdown(entry: LockEntry, pkg: LockedPackage | undefined, verdict: Verdict | undefined, chain: string[], accepted: PolicyException | undefined): string {
+function hoverMarkdown(entry: LockEntry, pkg: LockedPackage | undefined, verdict: Verdict | undefined, chain: string[], outcome: PackageOutcome | undefined, notes: string[]): string {
   const lines: string[] = [];
   const title = entry.alias !== undefined ? `${entry.alias} → ${entry.name}@${entry.version}` : `${entry.name}@${entry.version}`;
   lines.push(`**${escapeMarkdown(title)}** — ${verdict !== undefined ? verdict.status : "not checked"}`, "");
   if (verdict !== undefined) lines.push(`${STATUS_WORDS[verdict.status]}.`, "");
+  const history = verdict === undefined ? undefined : historyLine(verdict);
+  if (history !== undefined) lines.push(`History: ${escapeMarkdown(history)}`, "");
+  const [status, ...findings] = outcome?.findings ?? [];
+  const accepted = status?.accepted;
   if (accepted !== undefined) {
     lines.push(`Accepted in .provenance-lens.json: ${escapeMarkdown(accepted.reason)}${accepted.expires ? ` (until ${escapeMarkdown(accepted.expires)})` : ""}`, "");
+  }
+  if (findings.length > 0) {
+    for (const f of findings) lines.push(`- **${f.code}**${f.accepted ? ` (accepted: ${escapeMarkdown(f.accepted.reason)})` : ""}: ${escapeMarkdown(f.message)}`);
+    lines.push("");
+  }
+  if (notes.length > 0) {
+    lines.push(...notes.map((n) => `- Note: ${escapeMarkdown(n)}`), "");
   }
   if (verdict !== undefined && entry.source === "registry") {
     lines.push(`- Registry signature: ${signatureLine(verdict.signature)}`);

@@ -1,16 +1,18 @@
 // What the server keeps per checked lockfile: the analysis and what goes with it (the package.json texts that
-// diagnostics point at, the accepted exceptions, the settings and checker it was checked with).
+// diagnostics point at, the policy and its outcome, the settings and checker it was checked with, the review).
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { LockedPackage, WorkspaceManifest } from "../lockfile/index";
-import type { PolicyException } from "../protocol/messages";
+import type { PackageOutcome, PolicyOutcome } from "../policy/index";
+import type { LockfileReview } from "../review/reviewLockfile";
+import { packageKey } from "../lockfile/index";
 import type { Settings } from "../protocol/settings";
 import type { Checker } from "../verify/checker";
 import type { LockfileAnalysis } from "../workspace/analyze";
 import { errorCode, type FileSystem } from "../workspace/fileSystem";
 import { dependentsIndex, type DependentsIndex } from "./dependents";
 import type { ManifestTexts } from "./diagnostics";
-import { acceptingException } from "./exceptions";
+import { weakeningNotes, type FolderPolicy } from "./policy";
 
 export interface CheckedLockfile {
   uri: string;
@@ -22,17 +24,35 @@ export interface CheckedLockfile {
   analysis: LockfileAnalysis;
   dependents: DependentsIndex;
   manifests: ManifestTexts;
-  exceptions: readonly PolicyException[];
+  /** The folder's `.provenance-lens.json` as it was read for this check. */
+  policy: FolderPolicy;
+  /** applyPolicy's findings per package (the status first). */
+  outcome: PolicyOutcome;
   settings: Settings;
   checker: Checker;
-  acceptedBy(pkg: LockedPackage): PolicyException | undefined;
+  /** Whether the check ran without the network (setting, untrusted workspace or trust bundle). */
+  offline: boolean;
+  limited: boolean;
+  /** Set while a review is active: this lockfile against the review's base. */
+  review?: LockfileReview;
+  outcomeOf(pkg: LockedPackage): PackageOutcome | undefined;
+  /** Where the policy or the settings weaken what is shown for the package, in words. */
+  notesOf(pkg: LockedPackage): string[];
 }
 
-export function checkedLockfile(fields: Omit<CheckedLockfile, "dependents" | "acceptedBy">, now: () => number): CheckedLockfile {
+export function checkedLockfile(fields: Omit<CheckedLockfile, "dependents" | "outcomeOf" | "notesOf">): CheckedLockfile {
+  const outcomeOf = (pkg: LockedPackage) => fields.outcome.packages.get(packageKey(pkg));
   return {
     ...fields,
     dependents: dependentsIndex(fields.analysis.parsed),
-    acceptedBy: (pkg) => acceptingException(fields.exceptions, pkg.name, pkg.version, now()),
+    outcomeOf,
+    notesOf: (pkg) =>
+      weakeningNotes(pkg, fields.analysis.result.verdicts.get(packageKey(pkg)), outcomeOf(pkg), {
+        policy: fields.policy,
+        statusLevels: fields.settings.severity,
+        offline: fields.offline && fields.settings.trustBundlePath === "",
+        limited: fields.limited,
+      }),
   };
 }
 

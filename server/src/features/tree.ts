@@ -2,7 +2,9 @@
 // what it is given: verdicts are decided here, on the server.
 import type { CodeLens } from "vscode-languageserver";
 import { packageKey, type LockedPackage } from "../lockfile/index";
-import { emptyByStatus, formatSummary, type PolicyException, type TreeLockfile, type TreePackage } from "../protocol/messages";
+import type { PackageOutcome } from "../policy/index";
+import { emptyByStatus, formatSummary, type TreeLockfile, type TreePackage } from "../protocol/messages";
+import { historyLine } from "../verify/history";
 import type { PackageStatus } from "../protocol/verdicts";
 import { npmPurl } from "../verify/provenance";
 import type { LockfileAnalysis } from "../workspace/analyze";
@@ -17,14 +19,18 @@ export function treeLockfileOf(
   uri: string,
   folderUri: string | undefined,
   dependents: DependentsIndex,
-  acceptedBy: (pkg: LockedPackage) => PolicyException | undefined,
+  outcomeOf: (pkg: LockedPackage) => PackageOutcome | undefined,
+  notesOf: (pkg: LockedPackage) => string[] = () => [],
 ): TreeLockfile {
   const packages: TreePackage[] = [];
   for (const pkg of analysis.packages) {
     const key = packageKey(pkg);
     const verdict = analysis.result.verdicts.get(key);
     if (verdict === undefined) continue;
-    const accepted = acceptedBy(pkg);
+    const [status, ...findings] = outcomeOf(pkg)?.findings ?? [];
+    const accepted = status?.accepted;
+    const history = historyLine(verdict);
+    const weakenings = notesOf(pkg);
     const provenance = verdict.provenance;
     const commit = provenance.sourceRepository && provenance.sourceCommit ? commitUrl(provenance.sourceRepository, provenance.sourceCommit) : undefined;
     packages.push({
@@ -35,6 +41,9 @@ export function treeLockfileOf(
       source: pkg.source,
       status: verdict.status,
       ...(accepted !== undefined ? { accepted: { reason: accepted.reason, ...(accepted.expires ? { expires: accepted.expires } : {}) } } : {}),
+      ...(findings.length > 0 ? { findings } : {}),
+      ...(history !== undefined ? { history } : {}),
+      ...(weakenings.length > 0 ? { weakenings } : {}),
       direct: pkg.direct,
       dev: pkg.dev,
       optional: pkg.optional,

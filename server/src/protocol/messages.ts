@@ -1,7 +1,7 @@
 // Custom LSP messages, each declared once with its literal method name. Plain constants and parameter types
 // (not jsonrpc classes) so the client and server can share them whatever vscode-jsonrpc copy each bundles.
 import type { LockfileFormat, Range, SourceKind } from "../lockfile/model";
-import type { PackageStatus, RegistryNotice, Verdict } from "./verdicts";
+import type { Finding, PackageStatus, RegistryNotice, Verdict } from "./verdicts";
 
 /** Sent by the server whenever the workspace summary changes; the client shows it in its language status item. */
 export const STATUS_NOTIFICATION = "provenanceLens/status" as const;
@@ -75,8 +75,14 @@ export interface TreePackage {
   version: string;
   source: SourceKind;
   status: PackageStatus;
-  /** Set when `.provenance-lens.json` accepts this finding: shown greyed, with no diagnostic. */
+  /** Set when `.provenance-lens.json` accepts its status (an exception, ignorePackages, ignoreDev): shown greyed, with no diagnostic. */
   accepted?: { reason: string; expires?: string };
+  /** Findings beyond the status (downgrade, drift, provenance-required, exception-expired), accepted ones with their reason. */
+  findings?: Finding[];
+  /** "provenance since 2.1.0; built by org/repo publish.yml" (trust history), when there is one. */
+  history?: string;
+  /** Where the policy or the settings weaken the checks for this package, in words. */
+  weakenings?: string[];
   direct: boolean;
   dev: boolean;
   optional: boolean;
@@ -104,6 +110,8 @@ export interface TreeLockfile {
 
 export interface TreeResult {
   lockfiles: TreeLockfile[];
+  /** Set while a review is active: shown as "Changes since <ref>" at the top of the tree. */
+  review?: ReviewResult;
   /** Set while the workspace is untrusted (offline, cached verdicts only). */
   limited: boolean;
   state: ServerState;
@@ -126,6 +134,86 @@ export interface AcceptEditParams {
   /** The lockfile the finding is in; the policy file goes in its workspace folder root (else next to it). */
   lockfileUri: string;
   exception: PolicyException;
+}
+
+/**
+ * Sent by the client (command `provenanceLens.review`, before asking for a ref): the refs to offer, the default (the
+ * merge base with the default branch) first.
+ */
+export const REVIEW_REFS_REQUEST = "provenanceLens/reviewRefs" as const;
+
+export interface ReviewRef {
+  /** What is passed to git (a branch, a tag, a commit id). */
+  ref: string;
+  /** What a person reads, e.g. "merge base with origin/main". */
+  label: string;
+  /** Full commit id, when resolved. */
+  commit?: string;
+}
+
+export interface ReviewRefsResult {
+  /** The default first, when one was found; then local and remote branches. */
+  refs: ReviewRef[];
+  /** Why no default could be found (not a git repository...), when none was. */
+  problem?: string;
+}
+
+/**
+ * Sent by the client (command `provenanceLens.review`): diff each lockfile against `ref` (read from git, not the work
+ * tree) and keep the review active (tree section, `diagnostics.changedOnly`) until END_REVIEW_REQUEST. Answers with
+ * what the CLI's `check --base` reports.
+ */
+export const REVIEW_REQUEST = "provenanceLens/review" as const;
+
+export interface ReviewParams {
+  ref: string;
+  /** How the tree names it ("merge base with origin/main"); the ref itself when absent. */
+  label?: string;
+}
+
+/** Sent by the client (command `provenanceLens.endReview`): back to the whole tree and every diagnostic. */
+export const END_REVIEW_REQUEST = "provenanceLens/endReview" as const;
+
+export type ChangeKind = "added" | "changed";
+
+export interface ReviewChange {
+  /** packageKey() of the package as it is now. */
+  key: string;
+  name: string;
+  version: string;
+  kind: ChangeKind;
+  /** Empty when added; otherwise what differs ("version", "source", "integrity", "status"). */
+  aspects: string[];
+  /** Set when changed. */
+  from?: { version: string; status: PackageStatus; source: SourceKind };
+  status: PackageStatus;
+  /** The status got worse (e.g. verified -> signed), or a new package is a problem. */
+  trustDowngrade: boolean;
+  /** "new", "1.0.0 -> 1.1.0, signed -> verified", as the CLI says it. */
+  description: string;
+  /** The entry in the lockfile now. */
+  range: Range;
+}
+
+export interface ReviewLockfile {
+  uri: string;
+  /** false when the lockfile did not exist at the base revision (every package is added). */
+  existedAtBase: boolean;
+  changes: ReviewChange[];
+  removed: number;
+  /** Up to 50 of the removed packages, `name@version`. */
+  removedPackages: string[];
+  unchanged: number;
+}
+
+export interface ReviewResult {
+  ref: string;
+  label: string;
+  /** Per workspace folder the commit `ref` resolved to (the first one here). */
+  commit?: string;
+  lockfiles: ReviewLockfile[];
+  /** Plain sentences: a folder that is not a git repository, a ref that does not resolve, a lockfile git cannot read. */
+  problems: string[];
 }
 
 /** The name of the policy file at a folder root. */

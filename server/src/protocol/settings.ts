@@ -23,7 +23,11 @@ export interface Settings {
   registryKeysPath: string;
   /** Folder of the verdict cache ("" = the default folder). */
   cachePath: string;
+  /** A trust bundle to verify from, offline ("" = none). */
+  trustBundlePath: string;
   severity: SeverityLevels;
+  /** While a review is active: diagnostics only on packages added or changed since its base (`diagnostics.changedOnly`). */
+  diagnosticsChangedOnly: boolean;
 }
 
 export type SettingKey = keyof Settings;
@@ -32,6 +36,8 @@ export type SettingType = "boolean" | "string" | "array" | "object";
 
 export interface SettingDeclaration<K extends SettingKey = SettingKey> {
   key: K;
+  /** The configuration key below the section when it is not `key` itself (nested: `diagnostics.changedOnly`). */
+  configKey?: string;
   type: SettingType;
   default: Settings[K];
   description: string;
@@ -119,12 +125,33 @@ export const SETTING_DECLARATIONS: readonly SettingDeclaration[] = [
     restricted: true,
   },
   {
+    key: "trustBundlePath",
+    type: "string",
+    default: "",
+    description:
+      "A trust bundle (made with `provenance-lens bundle`) to verify from instead of any registry: fully offline, with the same verdicts as the online check it recorded. Ignored when set by an untrusted workspace.",
+    restricted: true,
+  },
+  {
     key: "severity",
     type: "object",
     default: { ...DEFAULT_STATUS_LEVELS },
     description: "How each package status is shown in the Problems panel: error, warning, information, hint or none.",
   },
+  {
+    key: "diagnosticsChangedOnly",
+    configKey: "diagnostics.changedOnly",
+    type: "boolean",
+    default: false,
+    description:
+      "While a review (Provenance Lens: Review Dependency Changes...) is active, show diagnostics only on packages added or changed since its base.",
+  },
 ];
+
+/** The full configuration key of a setting, below SETTINGS_SECTION: `trustBundlePath`, `diagnostics.changedOnly`. */
+export function configKeyOf(declaration: SettingDeclaration): string {
+  return declaration.configKey ?? declaration.key;
+}
 
 export const DEFAULT_SETTINGS: Settings = {
   enable: true,
@@ -135,7 +162,9 @@ export const DEFAULT_SETTINGS: Settings = {
   trustedRootPath: "",
   registryKeysPath: "",
   cachePath: "",
+  trustBundlePath: "",
   severity: { ...DEFAULT_STATUS_LEVELS },
+  diagnosticsChangedOnly: false,
 };
 
 /** Reads one folder's settings from what `workspace/configuration` returned; anything malformed falls back to its default. */
@@ -143,7 +172,7 @@ export function settingsFrom(raw: unknown): Settings {
   const section = isRecord(raw) ? raw : {};
   const settings: Settings = { ...DEFAULT_SETTINGS, mirrorsOfNpmjs: [], severity: { ...DEFAULT_STATUS_LEVELS } };
   for (const declaration of SETTING_DECLARATIONS) {
-    const value = section[declaration.key];
+    const value = valueAt(section, configKeyOf(declaration));
     switch (declaration.type) {
       case "boolean":
       case "string":
@@ -163,6 +192,14 @@ export function settingsFrom(raw: unknown): Settings {
     }
   }
   return settings;
+}
+
+/** VS Code hands nested keys as objects (`{diagnostics: {changedOnly: true}}`); other clients may send them flat. */
+function valueAt(section: Record<string, unknown>, key: string): unknown {
+  if (key in section) return section[key];
+  let at: unknown = section;
+  for (const part of key.split(".")) at = isRecord(at) ? at[part] : undefined;
+  return at;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
