@@ -4,21 +4,27 @@ import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProb
 import type { ParseOptions, WorkspaceManifest } from "./index";
 import type { LineIndex } from "./lineIndex";
 import { maxSatisfying } from "semver";
-import { type BerryMap, type BerryRecord, type BerryValue, parseBerryYamlWithLibrary, scanBerryYaml } from "./yarnBerryYaml";
-import { type OptionalEdges, addOptionalEdge, aliasOf, isGitSpec, markDevAndOptional, splitDescriptor } from "./yarnShared";
+import { type BerryRecord, parseBerryYamlWithLibrary, scanBerryYaml } from "./yarnBerryYaml";
+import { type Root, aliasOf, isGitSpec, markReached, splitDescriptor } from "./yarnShared";
 
 /** `__metadata.version` values Yarn 2 to 4 have written. */
 const KNOWN_VERSIONS = new Set(["4", "5", "6", "7", "8", "9", "10"]);
 
 /** Records from the hand scanner, or from the `yaml` library when the file leaves the scanner's subset. */
-export function readBerryRecords(text: string, lines: () => LineIndex, problems: ParseProblem[]): BerryRecord[] {
+export function readBerryRecords(text: string, lines: () => LineIndex, problems: ParseProblem[], scanned?: ScanResult): BerryRecord[] {
   const scanProblems: ParseProblem[] = [];
-  const scanned = scanBerryYaml(text, scanProblems);
-  if (Array.isArray(scanned)) {
-    problems.push(...scanProblems);
-    return scanned;
+  const result = scanned ?? { records: scanBerryYaml(text, scanProblems), problems: scanProblems };
+  if (Array.isArray(result.records)) {
+    problems.push(...result.problems);
+    return result.records;
   }
   return parseBerryYamlWithLibrary(text, lines(), problems);
+}
+
+/** A scan already made by the caller (it scans first to learn whether the file has conflict markers). */
+export interface ScanResult {
+  records: ReturnType<typeof scanBerryYaml>;
+  problems: ParseProblem[];
 }
 
 export function sourceOfReference(reference: string): SourceKind {
@@ -46,47 +52,38 @@ export function patchedDescriptor(reference: string): string | undefined {
   }
 }
 
-class DescriptorMap {
-  private readonly byName = new Map<string, Map<string, string>>();
 
-  ranges(name: string): Map<string, string> | undefined {
+/** Descriptors as name -> range -> entry index. Two levels so lookups never build `name@range` strings. */
+class DescriptorMap {
+  private readonly byName = new Map<string, Map<string, number>>();
+
+  ranges(name: string): Map<string, number> | undefined {
     return this.byName.get(name);
   }
 
-  get(name: string, range: string): string | undefined {
+  get(name: string, range: string): number | undefined {
     return this.byName.get(name)?.get(range);
   }
 
-  set(name: string, range: string, id: string): void {
+  set(name: string, range: string, index: number): void {
     const ranges = this.byName.get(name);
-    if (ranges === undefined) this.byName.set(name, new Map([[range, id]]));
-    else ranges.set(range, id);
+    if (ranges === undefined) this.byName.set(name, new Map([[range, index]]));
+    else ranges.set(range, index);
   }
 
-  setFirst(name: string, range: string, id: string): void {
-    if (this.get(name, range) === undefined) this.set(name, range, id);
+  setFirst(name: string, range: string, index: number): void {
+    if (this.get(name, range) === undefined) this.set(name, range, index);
   }
 }
 
-function stringField(map: BerryMap, key: string): string | undefined {
-  const v = map.get(key);
-  return typeof v === "string" ? v : undefined;
-}
+const PROTOCOL = /^[a-z]+:/i;
 
-function mapField(map: BerryMap, key: string): BerryMap | undefined {
-  const v = map.get(key);
-  return typeof v === "object" ? v : undefined;
-}
-
-export function parseYarnBerry(text: string, lines: () => LineIndex, options: ParseOptions, problems: ParseProblem[]): ParsedLockfile {
-  const records = readBerryRecords(text, lines, problems);
+export function parseYarnBerry(text: string, lines: () => LineIndex, options: ParseOptions, problems: ParseProblem[], scanned?: ScanResult): ParsedLockfile {
+  const records = readBerryRecords(text, lines, problems, scanned);
   const rangeOf = (r: BerryRecord): Range => ({ start: { line: r.line, character: r.keyStart }, end: { line: r.line, character: r.keyEnd } });
   let lockfileVersion: string | number | undefined;
   const entries: LockEntry[] = [];
-  const maps: BerryMap[] = [];
-  const resolutions: string[] = [];
-  // Descriptors as name -> range -> entry id. Two levels so lookups never build `name@range` strings: on a
-  // 20k-line file the concatenations and their hashing were most of the interpretation time.
+  const kept: BerryRecord[] = [];
   const byDescriptor = new DescriptorMap();
   // Ranges without their `::locator=` suffix, for link:/portal:/file: dependencies written without it.
   const byBareDescriptor = new DescriptorMap();
@@ -94,7 +91,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   const builtinPatchOf = new DescriptorMap();
   for (const record of records) {
     if (record.key === "__metadata") {
-      const version = typeof record.value === "object" ? stringField(record.value, "version") : undefined;
+      const version = record.version;
       // Written as a YAML number (`version: 10`); kept a string only if it is not one.
       lockfileVersion = version !== undefined && /^\d+$/.test(version) ? Number(version) : version;
       if (version === undefined || !KNOWN_VERSIONS.has(version)) {
@@ -107,10 +104,8 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
       }
       continue;
     }
-    const map = typeof record.value === "object" ? record.value : undefined;
-    const resolution = map && stringField(map, "resolution");
-    const version = map && stringField(map, "version");
-    if (map === undefined || resolution === undefined || version === undefined) {
+    const { resolution, version } = record;
+    if (!record.fields || resolution === undefined || version === undefined) {
       problems.push({
         range: rangeOf(record),
         severity: "error",
@@ -128,8 +123,8 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     if (alias !== undefined) entry.alias = alias;
     // Berry's `checksum` (`10/<hex>`, `10c0/<hex>`) hashes Yarn's own zip of the package, not the registry
     // tarball, so it is never an `integrity`: npm signatures and provenance cannot be checked against it.
-    const checksum = stringField(map, "checksum");
-    if (checksum !== undefined) entry.checksum = checksum;
+    if (record.checksum !== undefined) entry.checksum = record.checksum;
+    const at = entries.length;
     for (const d of descriptors) {
       if (byDescriptor.get(d.name, d.range) !== undefined) {
         problems.push({
@@ -140,30 +135,28 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
         });
         continue;
       }
-      byDescriptor.set(d.name, d.range, entry.id);
+      byDescriptor.set(d.name, d.range, at);
       const locator = d.range.indexOf("::locator=");
-      if (locator !== -1) byBareDescriptor.setFirst(d.name, d.range.slice(0, locator), entry.id);
+      if (locator !== -1) byBareDescriptor.setFirst(d.name, d.range.slice(0, locator), at);
       if (d.range.startsWith("patch:") && d.range.includes("builtin<")) {
         const base = patchedDescriptor(d.range);
         if (base !== undefined) {
           const b = splitDescriptor(base);
-          builtinPatchOf.set(b.name, b.range, entry.id);
+          builtinPatchOf.set(b.name, b.range, at);
         }
       }
     }
     entries.push(entry);
-    maps.push(map);
-    resolutions.push(resolution);
+    kept.push(record);
   }
 
-  const versionOf = new Map(entries.map((e) => [e.id, e.version]));
-  const resolve = (name: string, range: string, parentResolution: string): string | undefined => {
+  const resolve = (name: string, range: string, parentResolution: string): number | undefined => {
     const ranges = byDescriptor.ranges(name);
     if (ranges === undefined) return undefined;
     const found = builtinPatchOf.get(name, range) ?? ranges.get(range);
     if (found !== undefined) return found;
     // Older lockfiles (and manifests) write `^1.0.0` where keys say `npm:^1.0.0`.
-    if (!/^[a-z]+:/i.test(range)) {
+    if (!PROTOCOL.test(range)) {
       const npm = builtinPatchOf.get(name, `npm:${range}`) ?? ranges.get(`npm:${range}`);
       if (npm !== undefined) return npm;
     } else if (!range.startsWith("npm:")) {
@@ -176,63 +169,81 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     if (named.length === 1) return named[0];
     const semverRange = range.startsWith("npm:") ? range.slice(4) : range;
     // `catalog:`, `workspace:`...: no semver range, and semver would throw and catch inside for each one.
-    if (/^[a-z]+:/i.test(semverRange)) return undefined;
-    const versions = named.map((id) => versionOf.get(id) ?? "");
+    if (PROTOCOL.test(semverRange)) return undefined;
+    const versions = named.map((i) => entries[i].version);
     const best = maxSatisfying(versions, semverRange);
     return best === null ? undefined : named[versions.indexOf(best)];
   };
 
-  const optionalEdges: OptionalEdges = new Map();
-  const workspaceDeps = new Map<string, ImporterDependency[]>();
+  // The graph by entry index, for the dev/optional walk (no id -> index map needed).
+  const children: number[][] = [];
+  const optionalTargets: (number[] | undefined)[] = [];
+  const roots: Root[] = [];
+  const workspaceDeps = new Map<number, ImporterDependency[]>();
+  // The entry index of each declared dependency of a workspace (-1: unresolved), in the same order.
+  const workspaceTargets = new Map<number, number[]>();
+  const manifests = new Map<string, WorkspaceManifest>((options.manifests ?? []).map((m) => [m.path, m]));
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
-    const map = maps[i];
-    const meta = mapField(map, "dependenciesMeta");
-    const deps = mapField(map, "dependencies");
+    const record = kept[i];
+    const out: number[] = [];
+    let optionalOut: number[] | undefined;
     // Only workspaces become importers; other entries need just their edges.
     const declared: ImporterDependency[] | undefined = entry.source === "workspace" ? [] : undefined;
-    if (deps !== undefined) {
-      for (const [depName, range] of deps) {
-        if (typeof range !== "string") continue;
-        const to = resolve(depName, range, resolutions[i]);
-        const depMeta = meta && mapField(meta, depName);
-        const optional = depMeta !== undefined && stringField(depMeta, "optional") === "true";
-        if (declared !== undefined) {
-          const dep: ImporterDependency = { name: depName, spec: range };
-          if (to !== undefined) dep.entryId = to;
-          if (optional) dep.optional = true;
-          declared.push(dep);
-        }
-        if (to === undefined) {
-          if (byDescriptor.ranges(depName) === undefined) {
-            problems.push({
-              range: entry.range,
-              severity: "warning",
-              code: "unresolved-dependency",
-              message: `${entry.name}@${entry.version} depends on \`${depName}@${range}\`, which no entry locks. Run \`yarn install\` to update the lockfile.`,
-            });
-          }
-          continue;
-        }
-        if (!entry.dependencies.includes(to)) entry.dependencies.push(to);
-        if (optional) addOptionalEdge(optionalEdges, entry.id, to);
+    const targets: number[] = [];
+    const deps = record.dependencies;
+    for (let k = 0; k < deps.length; k += 2) {
+      const depName = deps[k];
+      const range = deps[k + 1];
+      const to = resolve(depName, range, record.resolution ?? "");
+      const optional = record.optional.length > 0 && record.optional.includes(depName);
+      if (declared !== undefined) {
+        const dep: ImporterDependency = { name: depName, spec: range };
+        if (to !== undefined) dep.entryId = entries[to].id;
+        if (optional) dep.optional = true;
+        declared.push(dep);
+        targets.push(to ?? -1);
       }
+      if (to === undefined) {
+        if (byDescriptor.ranges(depName) === undefined) {
+          problems.push({
+            range: entry.range,
+            severity: "warning",
+            code: "unresolved-dependency",
+            message: `${entry.name}@${entry.version} depends on \`${depName}@${range}\`, which no entry locks. Run \`yarn install\` to update the lockfile.`,
+          });
+        }
+        continue;
+      }
+      if (!out.includes(to)) {
+        out.push(to);
+        entry.dependencies.push(entries[to].id);
+      }
+      if (optional) (optionalOut ??= []).push(to);
     }
     if (entry.source === "patch") {
       const base = patchedDescriptor(splitDescriptor(entry.id.split(", ")[0]).range);
       const b = base === undefined ? undefined : splitDescriptor(base);
       const to = b === undefined ? undefined : byDescriptor.get(b.name, b.range);
-      if (to !== undefined && to !== entry.id) entry.dependencies.push(to);
+      if (to !== undefined && to !== i) {
+        out.push(to);
+        entry.dependencies.push(entries[to].id);
+      }
     }
-    if (declared !== undefined) workspaceDeps.set(entry.id, declared);
+    children.push(out);
+    optionalTargets.push(optionalOut);
+    if (declared !== undefined) {
+      workspaceDeps.set(i, declared);
+      workspaceTargets.set(i, targets);
+    }
   }
 
-  const manifests = new Map<string, WorkspaceManifest>((options.manifests ?? []).map((m) => [m.path, m]));
   const importers: Importer[] = [];
-  for (const entry of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
     if (entry.source !== "workspace") continue;
     const path = splitDescriptor(entry.resolved ?? "").range.slice("workspace:".length) || ".";
-    const dependencies = workspaceDeps.get(entry.id) ?? [];
+    const dependencies = workspaceDeps.get(i) ?? [];
     const manifest = manifests.get(path);
     // The lockfile merges a workspace's dependencies and devDependencies; only its package.json tells them apart.
     if (manifest !== undefined) {
@@ -242,7 +253,13 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
       }
     }
     importers.push({ path, name: entry.name, dependencies });
+    const targets = workspaceTargets.get(i) ?? [];
+    dependencies.forEach((dep, k) => {
+      if (targets[k] >= 0) roots.push({ index: targets[k], dev: dep.dev === true, optional: dep.optional === true });
+    });
+    // Workspace entries are importers themselves: whatever they reach counts as reached.
+    roots.push({ index: i, dev: true, optional: true, workspace: true });
   }
-  markDevAndOptional(entries, optionalEdges, importers);
+  if (importers.length > 0) markReached(entries, children, optionalTargets, roots);
   return { format: "yarn-berry", lockfileVersion, entries, importers, problems };
 }

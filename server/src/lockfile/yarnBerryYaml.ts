@@ -3,24 +3,36 @@
 // are re-parsed on every edit, and a general YAML parser is several times slower on them. Anything outside
 // the subset (flow collections, anchors, multi-line scalars, odd indentation, a cut-off quote) makes the
 // scanner give up, and the `yaml` library parses the whole file instead, with its own error positions.
-// Measured (issue #2 "Speed", bench/parse.ts, medians): the babel corpus file parses in 0.47x of js-yaml `load`
-// (was 0.61x); the target is 0.25x. The rest is mostly Map building and the descriptor maps in yarnBerry.ts.
+//
+// The scanner writes straight into one flat record per entry (the fields the model reads, dependencies as a flat
+// name/range list), with no Map per entry or per dependency block: issue #2 "Speed". Measured with bench/parse.ts
+// (medians, 2-core shared machine): the babel corpus file went from 0.47x of js-yaml `load` with a Map per entry
+// to the figures in the commit that introduced this; what is left is one pass of indexOf over the lines and the
+// string slices the model keeps.
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import type { ParseProblem } from "./model";
 import type { LineIndex } from "./lineIndex";
 
-// Maps, not plain objects: inserting thousands of arbitrary package names into objects sends them into
-// dictionary mode, which measured about three times slower than Map on the corpus.
+/** What the `yaml` library gives for a value, before it is reduced to a record (fallback path only). */
 export type BerryMap = Map<string, BerryValue>;
 export type BerryValue = string | BerryMap;
 
-/** A top-level key and its value, with the key's position (quotes included). */
+/** A top-level key with the entry fields the model reads, and the key's position (quotes included). */
 export interface BerryRecord {
   key: string;
   line: number;
   keyStart: number;
   keyEnd: number;
-  value: BerryValue;
+  /** Whether the key holds a mapping; a scalar there (`"a@npm:1":` cut short) has no fields. */
+  fields: boolean;
+  /** Scalar fields; undefined when absent or not a scalar. */
+  version: string | undefined;
+  resolution: string | undefined;
+  checksum: string | undefined;
+  /** `dependencies` as written, flat: name, range, name, range... (string values only, first of duplicates). */
+  dependencies: string[];
+  /** Names whose `dependenciesMeta` entry says `optional: true`. */
+  optional: string[];
 }
 
 /** Why the scanner handed over to the library: a line and a reason, for tests and logs. */
@@ -30,12 +42,18 @@ export interface Unsupported {
   reason: string;
 }
 
+/** The text has git conflict markers: the caller masks them and scans again (found here so clean files pay nothing). */
+export interface Conflicted {
+  conflicted: true;
+}
+
 const SPACE = 32;
 const QUOTE = 34;
 const HASH = 35;
 const COLON = 58;
 // Characters that start YAML syntax the subset does not use (flow collections, anchors, tags, block scalars...).
 const SPECIAL_START = new Set("[]{}&*!|>%@`'?-,".split("").map((c) => c.charCodeAt(0)));
+const CONFLICT_MARKERS = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"];
 
 /**
  * The entry fields the lockfile model reads. The scanner skips every other field (languageName, linkType,
@@ -55,79 +73,124 @@ function duplicate(line: number, start: number, end: number, key: string, nested
   };
 }
 
-/** Scans Berry's YAML subset; `text` must already have conflict regions masked. */
-export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryRecord[] | Unsupported {
+/** Every record is built here, so both readers give objects of one shape (deepEqual sees absent vs undefined). */
+function newRecord(key: string, line: number, keyStart: number, keyEnd: number): BerryRecord {
+  return { key, line, keyStart, keyEnd, fields: false, version: undefined, resolution: undefined, checksum: undefined, dependencies: [], optional: [] };
+}
+
+// What a `key:` with nothing after it opens, decided by the next line (deeper: a mapping; else an empty string).
+const NONE = 0;
+const RECORD = 1;
+const DEPS = 2;
+const META = 3;
+const META_ITEM = 4;
+const SCALAR_FIELD = 5;
+/** A bit per entry field the model reads (0 for the others), to see duplicates: the first of them wins. */
+function fieldBit(key: string): number {
+  switch (key) {
+    case "version":
+      return 1;
+    case "resolution":
+      return 2;
+    case "checksum":
+      return 4;
+    case "dependencies":
+      return 8;
+    case "dependenciesMeta":
+      return 16;
+    default:
+      return 0;
+  }
+}
+
+/** Scans Berry's YAML subset into records. Conflict markers are not masked here: they make it return `conflicted`. */
+export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryRecord[] | Unsupported | Conflicted {
   const records: BerryRecord[] = [];
   const seenTop = new Set<string>();
-  // Open mappings, innermost last; the top level (indent 0) is `records`.
-  const stack: { indent: number; map: BerryMap }[] = [];
-  // A `key:` with nothing after it: a mapping if the next line is deeper, an empty string otherwise.
-  let pending: { map: BerryMap | undefined; record: BerryRecord | undefined; key: string; indent: number } | undefined;
+  const length = text.length;
   let lineNo = -1;
+  let record: BerryRecord | undefined;
+  let seenFields = 0;
+  /** The open block at indent 2 (DEPS or META) and, in META, the open item at indent 4. */
+  let field = NONE;
+  let metaName: string | undefined;
+  let metaKeys: string[] = [];
+  let lastDep = "";
+  let lastMeta = "";
+  let pending = NONE;
+  let pendingIndent = 0;
   // Lines indented deeper than this belong to a skipped field (-1: none).
   let skipDeeperThan = -1;
   let nextComment = -1;
   const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
   // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (let start = bom; start <= text.length; ) {
+  for (let start = bom; start < length; ) {
     lineNo++;
     let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
+    if (end === -1) end = length;
     const next = end + 1;
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
     const lineStart = start;
     start = next;
     let i = lineStart;
     while (i < end && text.charCodeAt(i) === SPACE) i++;
-    if (i === end || text.charCodeAt(i) === HASH) continue;
+    if (i === end) continue;
+    const c = text.charCodeAt(i);
+    if (c === HASH) continue;
     const indent = i - lineStart;
-    if (text.charCodeAt(i) === 9) return giveUp("tab in indentation");
+    if (c === 9) return giveUp("tab in indentation");
     if (skipDeeperThan >= 0) {
       if (indent > skipDeeperThan) continue;
       skipDeeperThan = -1;
     }
-    if (pending !== undefined) {
-      const parentIndent = pending.indent;
-      const value: BerryValue = indent > parentIndent ? new Map() : "";
-      if (pending.record !== undefined) pending.record.value = value;
-      else pending.map?.set(pending.key, value);
-      if (typeof value !== "string") stack.push({ indent, map: value });
-      pending = undefined;
+    if (pending !== NONE) {
+      if (indent > pendingIndent) {
+        if (indent !== pendingIndent + 2) return giveUp("indentation other than two spaces");
+        if (pending === RECORD) record!.fields = true;
+        else if (pending === DEPS || pending === META) field = pending;
+        else if (pending !== META_ITEM) return giveUp("a mapping where a scalar was expected");
+      } else if (pending === META_ITEM) metaName = undefined;
+      pending = NONE;
     }
-    while (stack.length > 0 && stack[stack.length - 1].indent > indent) stack.pop();
-    if (indent > 0 && (stack.length === 0 || stack[stack.length - 1].indent !== indent)) {
+    // Close the blocks this line is not inside.
+    if (indent <= 4) metaName = undefined;
+    if (indent <= 2) field = NONE;
+    if (indent === 0) record = undefined;
+    if (indent === 2 ? record === undefined || !record.fields : indent === 4 ? field === NONE : indent === 6 ? metaName === undefined : indent !== 0) {
       return giveUp("indentation that does not match an open mapping");
+    }
+    if (indent === 0 && (c === 60 || c === 61 || c === 62 || c === 124) && CONFLICT_MARKERS.some((m) => text.startsWith(m, i))) {
+      return { conflicted: true };
     }
     // Searches run on the whole text, bounded by `end`, instead of on a slice of the line: one string less per
     // line. Each search stops at the line's end or soon after it (the next quote or colon is on the next line).
-    const keyStart = lineStart + indent;
     let key: string;
     let keyEnd: number;
-    const c = text.charCodeAt(keyStart);
     if (c === QUOTE) {
-      const close = text.indexOf('"', keyStart + 1);
+      const close = text.indexOf('"', i + 1);
       if (close === -1 || close >= end) return giveUp("quoted key not closed on its line");
       keyEnd = close + 1;
-      key = text.slice(keyStart + 1, close);
+      key = text.slice(i + 1, close);
       if (key.includes("\\")) return giveUp("escape in a quoted key");
     } else {
       if (SPECIAL_START.has(c) || (indent === 0 && (text.startsWith("---", lineStart) || text.startsWith("...", lineStart)))) {
         return giveUp("YAML syntax outside Yarn's subset");
       }
-      let j = text.indexOf(":", keyStart);
+      let j = text.indexOf(":", i);
       while (j !== -1 && j + 1 < end && text.charCodeAt(j + 1) !== SPACE) j = text.indexOf(":", j + 1);
       if (j === -1 || j >= end) return giveUp("a line without `key:`");
       keyEnd = j;
-      while (keyEnd > keyStart && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
-      key = text.slice(keyStart, keyEnd);
+      while (keyEnd > i && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
+      key = text.slice(i, keyEnd);
     }
     let at = keyEnd;
     while (at < end && text.charCodeAt(at) === SPACE) at++;
     if (at >= end || text.charCodeAt(at) !== COLON) return giveUp("a key without `:`");
     at++;
-    if (stack.length === 1 && !BERRY_FIELDS.has(key)) {
-      skipDeeperThan = indent;
+    const bit = indent === 2 ? fieldBit(key) : 0;
+    if (indent === 2 && bit === 0) {
+      skipDeeperThan = 2;
       continue;
     }
     while (at < end && text.charCodeAt(at) === SPACE) at++;
@@ -148,7 +211,7 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
         // Comments are rare: the next " #" in the whole text is found once and reused until passed.
         if (nextComment < at) {
           nextComment = text.indexOf(" #", at);
-          if (nextComment === -1) nextComment = text.length;
+          if (nextComment === -1) nextComment = length;
         }
         let stop = nextComment < end ? nextComment : end;
         while (stop > at && text.charCodeAt(stop - 1) === SPACE) stop--;
@@ -159,37 +222,78 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     // Positions below are characters within the line.
     keyEnd -= lineStart;
     if (indent === 0) {
+      const shift = lineNo === 0 ? bom : 0;
       if (seenTop.has(key)) {
-        const shift = lineNo === 0 ? bom : 0;
         problems.push(duplicate(lineNo, shift, keyEnd + shift, key, false));
-        // Read the repeated entry's lines into a throwaway mapping so they are not mistaken for anything else.
-        if (value === undefined) pending = { map: new Map(), record: undefined, key, indent: 0 };
-        stack.length = 0;
+        // The repeated entry's lines are skipped, as the library reader leaves the whole entry out.
+        if (value === undefined) skipDeeperThan = 0;
         continue;
       }
       seenTop.add(key);
-      const shift = lineNo === 0 ? bom : 0;
-      const record: BerryRecord = { key, line: lineNo, keyStart: indent + shift, keyEnd: keyEnd + shift, value: value ?? "" };
+      record = newRecord(key, lineNo, shift, keyEnd + shift);
       records.push(record);
-      stack.length = 0;
-      if (value === undefined) pending = { map: undefined, record, key, indent: 0 };
+      seenFields = 0;
+      lastDep = "";
+      lastMeta = "";
+      if (value === undefined) {
+        pending = RECORD;
+        pendingIndent = 0;
+      }
       continue;
     }
-    const map = stack[stack.length - 1].map;
-    if (map.has(key)) {
-      problems.push(duplicate(lineNo, indent, keyEnd, key, true));
-      if (value === undefined) pending = { map: new Map(), record: undefined, key, indent };
+    if (indent === 2) {
+      if ((seenFields & bit) !== 0) {
+        problems.push(duplicate(lineNo, indent, keyEnd, key, true));
+        if (value === undefined) skipDeeperThan = 2;
+        continue;
+      }
+      seenFields |= bit;
+      pendingIndent = 2;
+      if (bit === 8 || bit === 16) {
+        if (value === undefined) pending = bit === 8 ? DEPS : META;
+      } else {
+        // `version:` alone is an empty string, unless a mapping follows (then it is no scalar: the library reads it).
+        if (value === undefined) pending = SCALAR_FIELD;
+        if (bit === 1) record!.version = value ?? "";
+        else if (bit === 2) record!.resolution = value ?? "";
+        else record!.checksum = value ?? "";
+      }
       continue;
     }
-    if (value === undefined) pending = { map, record: undefined, key, indent };
-    else map.set(key, value);
+    if (indent === 4) {
+      if (field === DEPS) {
+        if (value === undefined) return giveUp("a dependency without a range");
+        const deps = record!.dependencies;
+        // Yarn writes keys sorted, so a duplicate can only follow a key that is not smaller: search only then.
+        if (key <= lastDep && deps.some((d, k) => k % 2 === 0 && d === key)) {
+          problems.push(duplicate(lineNo, indent, keyEnd, key, true));
+          continue;
+        }
+        lastDep = key;
+        deps.push(key, value);
+        continue;
+      }
+      // dependenciesMeta: each name opens a mapping of flags.
+      if (key <= lastMeta) return giveUp("dependenciesMeta out of order");
+      lastMeta = key;
+      if (value === undefined) {
+        pending = META_ITEM;
+        pendingIndent = 4;
+        metaName = key;
+        metaKeys = [];
+      }
+      continue;
+    }
+    // indent 6: a flag of a dependenciesMeta item.
+    if (value === undefined) return giveUp("a mapping inside dependenciesMeta flags");
+    if (metaKeys.includes(key)) return giveUp("a repeated dependenciesMeta flag");
+    metaKeys.push(key);
+    if (key === "optional" && value === "true") record!.optional.push(metaName!);
   }
-  if (pending?.record !== undefined) pending.record.value = "";
-  else pending?.map?.set(pending.key, "");
   return records;
 }
 
-/** Scalars as strings (Yarn reads every value as a string), mappings as objects; the first of duplicate keys wins. */
+/** Scalars as strings (Yarn reads every value as a string), mappings as Maps; the first of duplicate keys wins. */
 function toBerryValue(node: unknown, index: LineIndex, problems: ParseProblem[], fields?: ReadonlySet<string>): BerryValue {
   if (isScalar(node)) return node.value === null || node.value === undefined ? "" : String(node.value);
   if (isMap(node)) {
@@ -211,13 +315,33 @@ function toBerryValue(node: unknown, index: LineIndex, problems: ParseProblem[],
   return node === null || node === undefined ? "" : String((node as YamlNode).toJSON?.() ?? node);
 }
 
+/** The library's value of one entry, reduced to the record the scanner builds. */
+function toRecord(key: string, line: number, keyStart: number, keyEnd: number, value: BerryValue): BerryRecord {
+  const record = newRecord(key, line, keyStart, keyEnd);
+  if (typeof value === "string") return record;
+  record.fields = true;
+  const scalar = (v: BerryValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+  record.version = scalar(value.get("version"));
+  record.resolution = scalar(value.get("resolution"));
+  record.checksum = scalar(value.get("checksum"));
+  const deps = value.get("dependencies");
+  if (typeof deps === "object") for (const [name, range] of deps) if (typeof range === "string") record.dependencies.push(name, range);
+  const meta = value.get("dependenciesMeta");
+  if (typeof meta === "object") {
+    for (const [name, flags] of meta) if (typeof flags === "object" && flags.get("optional") === "true") record.optional.push(name);
+  }
+  return record;
+}
+
 /** The whole file through the `yaml` library: the fallback, and the reference the scanner is tested against. */
 export function parseBerryYamlWithLibrary(text: string, index: LineIndex, problems: ParseProblem[]): BerryRecord[] {
   // failsafe: every scalar stays a string, as Yarn reads them (`version: 1.10` is not the number 1.1).
   const doc = parseDocument(text, { schema: "failsafe", uniqueKeys: false, prettyErrors: false });
   for (const error of doc.errors) {
+    // The library may put the end of an error one past the text (an unclosed quote at the end of the file).
+    const from = Math.min(error.pos[0], text.length);
     problems.push({
-      range: index.range(error.pos[0], error.pos[1]),
+      range: index.range(from, Math.max(from, Math.min(error.pos[1], text.length))),
       severity: "error",
       code: "parse-error",
       message: `The lockfile is not valid YAML here (${error.code}); entries after this point may be missing.`,
@@ -244,7 +368,7 @@ export function parseBerryYamlWithLibrary(text: string, index: LineIndex, proble
       continue;
     }
     seen.add(key);
-    records.push({ key, line: start.line, keyStart: start.character, keyEnd: end.character, value: toBerryValue(pair.value, index, problems, BERRY_FIELDS) });
+    records.push(toRecord(key, start.line, start.character, end.character, toBerryValue(pair.value, index, problems, BERRY_FIELDS)));
   }
   return records;
 }

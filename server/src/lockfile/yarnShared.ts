@@ -159,10 +159,18 @@ export function manifestDependencies(
   return deps;
 }
 
+/** Where the dev/optional walk starts: an importer's dependency (or, with `workspace`, a workspace entry itself). */
+export interface Root {
+  index: number;
+  dev: boolean;
+  optional: boolean;
+  /** A workspace entry: whatever it reaches counts as reached, but it makes nothing production or required. */
+  workspace?: boolean;
+}
+
 /**
  * npm's meaning of the flags: an entry is dev when only dev dependencies of the importers reach it, optional
  * when only optional edges reach it. Left unset when there are no importers (nothing to reach from).
- * Walks over entry indexes and byte arrays, not id sets: it runs on every parse of every lockfile.
  */
 export function markDevAndOptional(entries: LockEntry[], optionalEdges: OptionalEdges, importers: Importer[]): void {
   if (importers.length === 0) return;
@@ -176,20 +184,40 @@ export function markDevAndOptional(entries: LockEntry[], optionalEdges: Optional
     }
     return out;
   });
-  const walk = (roots: number[], followOptional: boolean): Uint8Array => {
+  const optionalTargets = entries.map((e) => {
+    const to = optionalEdges.get(e.id);
+    return to === undefined ? undefined : [...to].map((id) => indexOf.get(id) ?? -1);
+  });
+  const roots: Root[] = [];
+  for (const importer of importers) {
+    for (const dep of importer.dependencies) {
+      const i = dep.entryId === undefined ? undefined : indexOf.get(dep.entryId);
+      if (i !== undefined) roots.push({ index: i, dev: dep.dev === true, optional: dep.optional === true });
+    }
+  }
+  for (let i = 0; i < entries.length; i++) if (entries[i].source === "workspace") roots.push({ index: i, dev: true, optional: true, workspace: true });
+  markReached(entries, children, optionalTargets, roots);
+}
+
+/**
+ * The walk itself, over entry indexes and byte arrays, not id sets: it runs on every parse of every lockfile.
+ * `children[i]`: the entries i depends on; `optionalTargets[i]`: those of them i reaches by an optional edge.
+ */
+export function markReached(entries: LockEntry[], children: number[][], optionalTargets: (number[] | undefined)[], roots: Root[]): void {
+  const walk = (from: Root[], keep: (r: Root) => boolean, followOptional: boolean): Uint8Array => {
     const seen = new Uint8Array(entries.length);
     const queue: number[] = [];
-    for (const r of roots) {
-      if (seen[r] === 0) {
-        seen[r] = 1;
-        queue.push(r);
+    for (const r of from) {
+      if (keep(r) && seen[r.index] === 0) {
+        seen[r.index] = 1;
+        queue.push(r.index);
       }
     }
     for (let q = 0; q < queue.length; q++) {
-      const from = queue[q];
-      const optional = followOptional ? undefined : optionalEdges.get(entries[from].id);
-      for (const to of children[from]) {
-        if (seen[to] === 0 && (optional === undefined || !optional.has(entries[to].id))) {
+      const at = queue[q];
+      const optional = followOptional ? undefined : optionalTargets[at];
+      for (const to of children[at]) {
+        if (seen[to] === 0 && (optional === undefined || !optional.includes(to))) {
           seen[to] = 1;
           queue.push(to);
         }
@@ -197,23 +225,9 @@ export function markDevAndOptional(entries: LockEntry[], optionalEdges: Optional
     }
     return seen;
   };
-  const all: number[] = [];
-  const prod: number[] = [];
-  const required: number[] = [];
-  for (const importer of importers) {
-    for (const dep of importer.dependencies) {
-      const i = dep.entryId === undefined ? undefined : indexOf.get(dep.entryId);
-      if (i === undefined) continue;
-      all.push(i);
-      if (dep.dev !== true) prod.push(i);
-      if (dep.optional !== true) required.push(i);
-    }
-  }
-  // Workspace entries are importers themselves: whatever they reach counts as reached.
-  for (let i = 0; i < entries.length; i++) if (entries[i].source === "workspace") all.push(i);
-  const reached = walk(all, true);
-  const reachedByProd = walk(prod, true);
-  const reachedRequired = walk(required, false);
+  const reached = walk(roots, () => true, true);
+  const reachedByProd = walk(roots, (r) => r.workspace !== true && !r.dev, true);
+  const reachedRequired = walk(roots, (r) => r.workspace !== true && !r.optional, false);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     if (reached[i] === 0 || entry.source === "workspace") continue;
