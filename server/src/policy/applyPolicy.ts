@@ -160,8 +160,8 @@ function weakeningsOf(policy: Policy, statusLevels: Readonly<Record<PackageStatu
     const base = (statusLevels as Record<string, DiagnosticLevel | undefined>)[code] ?? DEFAULT_FINDING_LEVELS[code as FindingCode];
     if (LEVEL_RANK[level] < LEVEL_RANK[base]) out.push(`severity: "${code}" is shown as ${level} instead of ${base}.`);
   }
-  if (policy.ignoreDev) out.push("ignoreDev: development-only dependencies are not reported.");
-  if (policy.ignorePackages.length > 0) out.push(`ignorePackages: ${policy.ignorePackages.join(", ")} are not reported.`);
+  if (policy.ignoreDev) out.push("ignoreDev: the findings of development-only dependencies are accepted (they are still listed).");
+  if (policy.ignorePackages.length > 0) out.push(`ignorePackages: the findings of ${policy.ignorePackages.join(", ")} are accepted (they are still listed).`);
   if (policy.trustedRepositories.length > 0) out.push(`trustedRepositories: build-identity drift towards ${policy.trustedRepositories.join(", ")} is accepted.`);
   if (policy.trustedBuilders.length > 0) out.push(`trustedBuilders: build-identity drift towards ${policy.trustedBuilders.join(", ")} is accepted.`);
   if (policy.exceptions.length > 0) out.push(`exceptions: ${policy.exceptions.length} accepted finding(s), each shown with its reason.`);
