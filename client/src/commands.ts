@@ -3,13 +3,19 @@ import * as vscode from "vscode";
 import {
   ACCEPT_EDIT_REQUEST,
   CLEAR_CACHE_REQUEST,
+  END_REVIEW_REQUEST,
   RECHECK_REQUEST,
+  REVIEW_REFS_REQUEST,
+  REVIEW_REQUEST,
   type AcceptCommandArgs,
   type AcceptEditParams,
   type ClearCacheResult,
   type InstallCommandArgs,
   type RecheckParams,
   type RecheckResult,
+  type ReviewParams,
+  type ReviewRefsResult,
+  type ReviewResult,
 } from "../../server/src/protocol/messages";
 import { SETTINGS_SECTION } from "../../server/src/protocol/settings";
 import { TREE_VIEW_ID, type FilterName, type TrustNode, type TrustTreeProvider } from "./views/trustTree";
@@ -102,6 +108,34 @@ export function registerCommands(context: vscode.ExtensionContext, target: Comma
         failed("Accepting the finding")(error);
       }
     }),
+    vscode.commands.registerCommand("provenanceLens.review", async () => {
+      try {
+        const client = await target.ensureStarted();
+        const params = await pickReviewRef((await client.sendRequest(REVIEW_REFS_REQUEST, {})) as ReviewRefsResult);
+        if (params === undefined) return;
+        const result = (await vscode.window.withProgress(
+          { location: { viewId: TREE_VIEW_ID }, title: `Reviewing dependency changes since ${params.label ?? params.ref}` },
+          () => client.sendRequest(REVIEW_REQUEST, params),
+        )) as ReviewResult | null;
+        if (result === null) throw new Error("The server could not start the review.");
+        for (const problem of result.problems) outputChannel.warn(`Review: ${problem}`);
+        if (result.problems.length > 0 && result.lockfiles.length === 0) void vscode.window.showWarningMessage(`Provenance Lens: ${result.problems[0]}`);
+        await vscode.commands.executeCommand("setContext", "provenanceLens.reviewActive", true);
+        await tree.refresh();
+        await vscode.commands.executeCommand(`${TREE_VIEW_ID}.focus`);
+      } catch (error) {
+        failed("Reviewing dependency changes")(error);
+      }
+    }),
+    vscode.commands.registerCommand("provenanceLens.endReview", async () => {
+      try {
+        await (await target.ensureStarted()).sendRequest(END_REVIEW_REQUEST, {});
+        await vscode.commands.executeCommand("setContext", "provenanceLens.reviewActive", false);
+        await tree.refresh();
+      } catch (error) {
+        failed("Ending the review")(error);
+      }
+    }),
     vscode.commands.registerCommand("provenanceLens.offerInstall", async (args?: InstallCommandArgs) => {
       if (args === undefined) return;
       // package.json changed; the lockfile changes only when the package manager itself runs, never by our hand.
@@ -112,4 +146,30 @@ export function registerCommands(context: vscode.ExtensionContext, target: Comma
       terminal.sendText(args.command);
     }),
   );
+}
+
+/** A QuickPick of the server's refs (the merge base with the default branch first); any typed branch or commit works too. */
+async function pickReviewRef(offered: ReviewRefsResult): Promise<ReviewParams | undefined> {
+  type Item = vscode.QuickPickItem & { params: ReviewParams };
+  const items: Item[] = offered.refs.map((r, index) => ({
+    label: index === 0 && r.label.startsWith("merge base") ? `$(git-merge) ${r.label}` : `$(git-branch) ${r.label}`,
+    description: r.commit?.slice(0, 12),
+    params: { ref: r.ref, label: r.label },
+  }));
+  const pick = vscode.window.createQuickPick<Item>();
+  pick.title = "Review dependency changes since…";
+  pick.placeholder = offered.problem ?? "A branch, tag or commit (the merge base with the default branch is first)";
+  pick.items = items;
+  return new Promise((resolve) => {
+    pick.onDidAccept(() => {
+      const chosen = pick.selectedItems[0]?.params ?? (pick.value.trim() !== "" ? { ref: pick.value.trim() } : undefined);
+      resolve(chosen);
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
+  });
 }

@@ -33,6 +33,8 @@ export function activate(context: vscode.ExtensionContext): void {
     });
     started.onNotification(CHECKED_NOTIFICATION, () => void tree.refresh());
     client = started;
+    // A new server has no review: the tree's "End the review" goes with it.
+    void vscode.commands.executeCommand("setContext", "provenanceLens.reviewActive", false);
     try {
       await started.start();
     } catch (error) {

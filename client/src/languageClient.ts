@@ -8,6 +8,9 @@ import { SETTINGS_SECTION } from "../../server/src/protocol/settings";
 /** The lockfiles the server handles; also where the language status item shows. */
 export const LOCKFILE_SELECTOR: { scheme: "file"; pattern: string }[] = LOCKFILE_NAMES.map((name) => ({ scheme: "file", pattern: `**/${name}` }));
 
+/** `.provenance-lens.json` at any folder (the server reads the one at each workspace folder root). */
+export const POLICY_SELECTOR: { scheme: "file"; pattern: string } = { scheme: "file", pattern: `**/${POLICY_FILE_NAME}` };
+
 export function createLanguageClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath("dist/server.js");
   const serverOptions: ServerOptions = {
@@ -19,7 +22,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, outputCha
   context.subscriptions.push(watcher);
   const initializationOptions: InitializationOptions = { workspaceTrusted: vscode.workspace.isTrusted, clientWatchesFiles: true };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: LOCKFILE_SELECTOR,
+    // The policy file too: the server shows its problems and weakenings in it, and applies unsaved edits at once.
+    documentSelector: [...LOCKFILE_SELECTOR, POLICY_SELECTOR],
     // The server drops its cached settings and re-pulls them on this notification.
     synchronize: { fileEvents: watcher, configurationSection: SETTINGS_SECTION },
     outputChannel,
