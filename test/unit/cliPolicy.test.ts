@@ -4,11 +4,13 @@
 // registries (flags win), and how accepted findings, weakenings and history read in text, Markdown and SARIF.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "../../server/src/cli/args";
 import { runCli, type CliDeps } from "../../server/src/cli/run";
+import { ruleFor } from "../../server/src/cli/findings";
+import { FINDING_CODES } from "../../server/src/protocol/verdicts";
 import { engineFactory } from "../../server/src/features/checkerFactory";
 import { nodeFileSystem } from "../../server/src/workspace/fileSystem";
 import { integrityOf, startTestRegistry, type PackageSpec, type TestRegistry } from "../registry";
@@ -245,6 +247,19 @@ describe("the policy file through the CLI", () => {
     assert.deepEqual(byName.get("drift-repo").history.drift.kinds, ["repository"]);
     assert.equal(byName.get("good").historyLine, "provenance since 2.0.0; built by provenance-lens-test/good release.yml");
     assert.deepEqual(report.summary.findings, { "provenance-downgrade": 1, "build-identity-drift": 1, "provenance-required": 0, "exception-expired": 0 });
+  });
+
+  test("docs/CLI.md: an anchor for every rule's helpUri, and every JSON field of a package, finding and policy", async () => {
+    const docs = readFileSync(path.join(REPO, "docs/CLI.md"), "utf8");
+    for (const code of [...FINDING_CODES, "policy-syntax-error", "policy-invalid-value", "policy-unknown-key"]) {
+      const anchor = new URL(ruleFor(code, "error").helpUri).hash.slice(1);
+      assert.ok(docs.includes(`<a id="${anchor}"></a>`), `anchor ${anchor} for ${code}`);
+    }
+    writePolicy('{ "bogus": 1, "exceptions": [' + JSON.stringify(acceptTampered) + "] }");
+    const report = JSON.parse((await run(["check", ".", "--format", "json"])).stdout);
+    const pkg = report.lockfiles[0].packages.find((p: any) => p.name === "tampered");
+    const keys = [...Object.keys(report), ...Object.keys(report.summary), ...Object.keys(pkg), ...Object.keys(pkg.findings[0]), ...Object.keys(report.policy), ...Object.keys(report.policy.problems[0]), ...Object.keys(report.weakenings[0])];
+    for (const key of keys) assert.ok(docs.includes(`\`${key}\``) || docs.includes(`"${key}"`), `docs/CLI.md documents ${key}`);
   });
 
   test("--policy FILE is used instead of the folder's; a missing one exits 2 with the reason", async () => {
