@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "../../server/src/cli/args";
 import { runCli, type CliDeps } from "../../server/src/cli/run";
@@ -279,6 +280,27 @@ describe("the policy file through the CLI", () => {
     // A LOCKFILE argument: the policy next to it.
     const byLockfile = await run(["check", path.join(project, "package-lock.json"), "--format", "json"], scratch);
     assert.equal(JSON.parse(byLockfile.stdout).policy.path, "project/.provenance-lens.json");
+  });
+
+  test("--base: the policy judges only the changed packages, and a broken policy still fails the run", async () => {
+    const repo = path.join(scratch, "git-project");
+    writeProject(repo, LOCKED.filter((l) => ["good", "plain", "transitive"].includes(l.spec.name)));
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: repo, stdio: "pipe" });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-q", "-m", "base");
+    writeProject(repo, LOCKED.filter((l) => ["good", "plain", "transitive", "down-minor"].includes(l.spec.name)));
+    writePolicy({ requireProvenance: "all" }, repo);
+    const changed = await run(["check", ".", "--base", "HEAD", "--format", "json"], repo);
+    const report = JSON.parse(changed.stdout);
+    assert.deepEqual(report.lockfiles[0].packages.map((p: any) => `${p.name}:${summarise(p).join(",")}`), ["down-minor:signed:information,provenance-downgrade:warning,provenance-required:error"]);
+    assert.equal(changed.code, 1, changed.stderr);
+    writePolicy({ requireProvenance: "all", exceptions: [{ package: "down-minor", versions: "*", reason: "tracked" }] }, repo);
+    assert.equal((await run(["check", ".", "--base", "HEAD", "--format", "json"], repo)).code, 0, "plain and transitive lack provenance too, but did not change");
+    writePolicy("{ nope", repo);
+    const broken = await run(["check", ".", "--base", "HEAD", "--format", "json"], repo);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /\.provenance-lens\.json:1:3 error \[policy-syntax-error\]/);
   });
 
   test("registries: the policy's keys replace the registry's endpoint; --registry-keys wins over them", async () => {
