@@ -50,7 +50,9 @@ export interface RegistryProcess {
 export function startRegistryProcess(args: readonly string[]): Promise<RegistryProcess> {
   const ext = path.extname(__filename);
   const serve = path.join(REPO, ext === ".ts" ? "test/registry/serve.ts" : "out/test/registry/serve.js");
-  const child = spawn(process.execPath, [...process.execArgv, serve, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  // --cpu-prof of a profiled benchmark must not profile the registry too.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith("--cpu-prof"));
+  const child = spawn(process.execPath, [...execArgv, serve, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
@@ -77,7 +79,7 @@ export interface TimedRun {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** Peak RSS of the child in KiB, when /usr/bin/time -f was available; else undefined. */
+  /** Killed at its deadline. */
   timedOut: boolean;
 }
 

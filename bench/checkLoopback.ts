@@ -1,9 +1,11 @@
 // Cold and warm checks of a large lockfile against the loopback test registry (issue #7, benchmarks 2 and 3).
-//   node out/bench/checkLoopback.js [--lockfile FILE] [--runs N] [--provenance-every K]
+//   node out/bench/checkLoopback.js [--lockfile FILE] [--runs N] [--provenance-every K] [--limit N] [--workers N]
+//     [--no-cli] [--cold-only]
 // The registry signs every version of the lockfile and serves provenance for every K-th (default 3: a third).
-// Prints medians of wall time, CPU time, requests and peak RSS for cold (empty cache) and warm (cache) checks.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Prints medians of wall time, CPU time (and how much of it was the main thread vs the verify workers, and how long
+// the main thread sat waiting), requests and peak RSS for cold (empty cache) and warm (cache) checks in this process,
+// then the same through the real CLI process (dist/cli.js), and the targets with PASS/FAIL.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { packagesOf, parseLockfile } from "../server/src/lockfile/index";
@@ -13,49 +15,44 @@ import { VerificationEngine } from "../server/src/verify/engine";
 import { trustedRootFromJSON } from "../server/src/verify/trustedRoot";
 // specs only: the registry itself (and @sigstore/mock, which patches http through nock) runs in its own process.
 import { packagesFromLockfileEntries } from "../test/registry/specs";
+import { arg, CRA_LOCKFILE, load, median, ms, REPO, startRegistryProcess, tail, timeCommand } from "./benchUtil";
 
-import { existsSync } from "node:fs";
+const CLI = path.join(REPO, "dist/cli.js");
+const TARGETS = { coldMs: 5000, warmCliMs: 300 };
 
-const REPO = (() => {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
-const SHARED = process.env.PROVENANCE_LENS_SHARED ?? path.resolve(REPO, "../shared");
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? fallback : process.argv[i + 1] ?? fallback;
+interface Row {
+  name: string;
+  wall: number[];
+  cpu: number[];
+  /** Main-thread time spent running JavaScript (event loop active); the rest of `cpu` ran on worker threads. */
+  mainActive: number[];
+  /** Main-thread time with nothing to run: waiting for the network or for the workers. */
+  mainIdle: number[];
+  requests: number[];
+  loads: string[];
+  statuses: string;
 }
 
-/**
- * The registry runs in its own process so that its work (serving, and building bundles on first request) is not
- * counted as ours. Resolves once every attestation is prewarmed and the URL is printed.
- */
-function startRegistryProcess(specFile: string, outDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const ext = path.extname(__filename);
-  const serve = path.join(__dirname, `../test/registry/serve${ext}`);
-  const child = spawn(process.execPath, [...process.execArgv, serve, "--spec", specFile, "--out", outDir, "--prewarm"], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const line = out.split("\n")[0];
-      if (out.includes("\n")) resolve({ url: line.trim(), child });
-    });
-    child.once("exit", (code) => reject(new Error(`test registry exited ${code}`)));
-  });
+function newRow(name: string): Row {
+  return { name, wall: [], cpu: [], mainActive: [], mainIdle: [], requests: [], loads: [], statuses: "" };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+function countStatuses(statuses: Iterable<string>): string {
+  const counts = new Map<string, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
 }
 
 async function main(): Promise<void> {
-  const lockfile = arg("--lockfile", path.join(SHARED, "corpus/lockfiles/npm-v2-create-react-app-package-lock.json"));
+  const lockfile = arg("--lockfile", CRA_LOCKFILE);
+  if (!existsSync(lockfile)) {
+    console.log(`skipped: ${lockfile} missing (set PROVENANCE_LENS_SHARED or pass --lockfile)`);
+    return;
+  }
   const runs = Number(arg("--runs", "3"));
   const every = Number(arg("--provenance-every", "3"));
+  const withCli = !process.argv.includes("--no-cli") && existsSync(CLI);
+  const coldOnly = process.argv.includes("--cold-only");
   const text = readFileSync(lockfile, "utf8");
   const parsed = parseLockfile(path.basename(lockfile).includes("package-lock") ? "package-lock.json" : lockfile, text);
   const limit = Number(arg("--limit", "0"));
@@ -65,46 +62,87 @@ async function main(): Promise<void> {
   const home = mkdtempSync(path.join(tmpdir(), "pl-bench-"));
   const specFile = path.join(home, "spec.json");
   writeFileSync(specFile, JSON.stringify(specs));
-  const registry = await startRegistryProcess(specFile, home);
-  const root = trustedRootFromJSON(readFileSync(path.join(home, "trusted_root.json")), "file");
-  if (!root.ok) throw new Error(root.reason);
-  const prewarmed = specs.reduce((n, spec) => n + spec.versions.filter((v) => v.provenance === true).length, 0);
-  const lockfilePath = path.join(home, "package-lock.json");
-  console.log(`${path.basename(lockfile)}: ${packages.length} registry packages, ${prewarmed} with provenance; ${runs} runs each`);
-  const rows: { name: string; wall: number[]; cpu: number[]; requests: number[]; verified: number; statuses: string }[] = [];
-  for (const kind of ["cold", "warm"] as const) rows.push({ name: kind, wall: [], cpu: [], requests: [], verified: 0, statuses: "" });
-  for (let run = 0; run < runs; run++) {
-    const cacheDir = mkdtempSync(path.join(home, "cache-"));
-    for (const row of rows) {
-      const engine = new VerificationEngine({
-        workers: Number(arg("--workers", String(Math.min(4, availableParallelism())))),
-        env: {}, homeDir: home, globalConfigPath: path.join(home, "none"), trusted: true,
-        registry: registry.url, trustedRoot: root.root, cache: new VerdictCache<Verdict>({ dir: cacheDir }),
-      });
-      const cpu = process.cpuUsage();
-      const start = performance.now();
-      const result = await engine.check({ lockfilePath, parsed, packages, offline: false });
-      row.wall.push(performance.now() - start);
-      const used = process.cpuUsage(cpu);
-      row.cpu.push((used.user + used.system) / 1000);
-      row.requests.push(engine.lastStats.requests);
-      row.verified = [...result.verdicts.values()].filter((v) => v.status === "verified").length;
-      const counts = new Map<string, number>();
-      for (const v of result.verdicts.values()) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
-      row.statuses = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
+  const registry = await startRegistryProcess(["--spec", specFile, "--out", home, "--prewarm"]);
+  try {
+    const rootPath = path.join(home, "trusted_root.json");
+    const root = trustedRootFromJSON(readFileSync(rootPath), "file");
+    if (!root.ok) throw new Error(root.reason);
+    const prewarmed = specs.reduce((n, spec) => n + spec.versions.filter((v) => v.provenance === true).length, 0);
+    // The CLI reads the lockfile from disk; the engine only uses its folder (for .npmrc). A temp copy, never the repo.
+    const lockfilePath = path.join(home, "package-lock.json");
+    writeFileSync(lockfilePath, text);
+    const workers = Number(arg("--workers", String(Math.min(4, availableParallelism()))));
+    console.log(`${path.basename(lockfile)}: ${packages.length} registry packages, ${prewarmed} with provenance; ${runs} runs each; ${workers} verify workers; load ${load()}`);
+    const kinds = coldOnly ? (["cold"] as const) : (["cold", "warm"] as const);
+    const rows = kinds.map((kind) => newRow(`in process, ${kind}`));
+    const cliRows = withCli ? kinds.map((kind) => newRow(`dist/cli.js process, ${kind}`)) : [];
+    for (let run = 0; run < runs; run++) {
+      const cacheDir = mkdtempSync(path.join(home, "cache-"));
+      for (const row of rows) {
+        const engine = new VerificationEngine({
+          workers,
+          env: {}, homeDir: home, globalConfigPath: path.join(home, "none"), trusted: true,
+          registry: registry.url, trustedRoot: root.root, cache: new VerdictCache<Verdict>({ dir: cacheDir }),
+        });
+        row.loads.push(load());
+        const cpu = process.cpuUsage();
+        const elu = performance.eventLoopUtilization();
+        const start = performance.now();
+        const result = await engine.check({ lockfilePath, parsed, packages, offline: false });
+        row.wall.push(performance.now() - start);
+        const used = process.cpuUsage(cpu);
+        const loop = performance.eventLoopUtilization(elu);
+        row.cpu.push((used.user + used.system) / 1000);
+        row.mainActive.push(loop.active);
+        row.mainIdle.push(loop.idle);
+        row.requests.push(engine.lastStats.requests);
+        row.statuses = countStatuses([...result.verdicts.values()].map((v) => v.status));
+      }
+      // The CLI as CI runs it: a new process, node start-up and parse included; a new cache folder is cold.
+      const cliCache = mkdtempSync(path.join(home, "cli-cache-"));
+      for (const row of cliRows) {
+        row.loads.push(load());
+        const result = await timeCommand(process.execPath, [CLI, "check", lockfilePath, "--format", "json", "--registry", registry.url, "--trusted-root", rootPath, "--cache-dir", cliCache], { cwd: home, env: { PATH: process.env.PATH, HOME: home }, deadlineMs: 120_000 });
+        if (result.timedOut || result.code === null || result.code > 1) {
+          console.log(`${row.name}: failed (${result.timedOut ? "deadline" : `exit ${result.code}`}): ${tail(result.stderr)}`);
+          continue;
+        }
+        row.wall.push(result.wallMs);
+        try {
+          const report = JSON.parse(result.stdout) as { summary: { byStatus: Record<string, number> } };
+          row.statuses = Object.entries(report.summary.byStatus).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(", ");
+        } catch (error) {
+          row.statuses = `unreadable report (${error instanceof Error ? error.message : String(error)})`;
+        }
+      }
+      rmSync(cacheDir, { recursive: true, force: true });
+      rmSync(cliCache, { recursive: true, force: true });
     }
-    rmSync(cacheDir, { recursive: true, force: true });
+    const peak = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+    console.log("\n| check | wall median ms | runs (ms) | CPU median ms | main thread busy / idle ms | requests | load 1/5/15 before each run |");
+    console.log("|---|---|---|---|---|---|---|");
+    for (const row of [...rows, ...cliRows]) {
+      const inProcess = row.cpu.length > 0;
+      console.log(`| ${row.name} | ${ms(median(row.wall))} | ${row.wall.map(ms).join(", ")} | ${inProcess ? ms(median(row.cpu)) : "n/a"} | ${inProcess ? `${ms(median(row.mainActive))} / ${ms(median(row.mainIdle))}` : "n/a"} | ${inProcess ? median(row.requests) : "n/a"} | ${row.loads.join("; ")} |`);
+    }
+    for (const row of [...rows, ...cliRows]) console.log(`${row.name}: ${row.statuses}`);
+    console.log(`peak RSS of this process (engine, workers, and the in-process runs): ${peak} MiB`);
+    const [cold, warm] = rows;
+    if (warm !== undefined) console.log(`warm/cold wall ratio (in process): ${(median(warm.wall) / median(cold.wall)).toFixed(3)}`);
+    console.log("\ntargets:");
+    const pass = (ok: boolean): string => (ok ? "PASS" : "FAIL");
+    console.log(`  cold check <= ${TARGETS.coldMs} ms (in process): ${ms(median(cold.wall))} ms ${pass(median(cold.wall) <= TARGETS.coldMs)}`);
+    if (warm !== undefined) console.log(`  warm check makes no request: ${median(warm.requests)} requests ${pass(median(warm.requests) === 0)}`);
+    const cliCold = cliRows[0];
+    const cliWarm = cliRows[1];
+    if (cliCold !== undefined && cliCold.wall.length > 0) console.log(`  cold check <= ${TARGETS.coldMs} ms (CLI process): ${ms(median(cliCold.wall))} ms ${pass(median(cliCold.wall) <= TARGETS.coldMs)}`);
+    if (cliWarm !== undefined && cliWarm.wall.length > 0) console.log(`  warm check <= ${TARGETS.warmCliMs} ms (CLI process): ${ms(median(cliWarm.wall))} ms ${pass(median(cliWarm.wall) <= TARGETS.warmCliMs)}`);
+    if (!withCli) console.log(`  CLI runs skipped (${existsSync(CLI) ? "--no-cli" : `${CLI} missing: npm run build`})`);
+    console.log(`load at the end: ${load()}`);
+  } finally {
+    await registry.stop();
+    rmSync(home, { recursive: true, force: true });
   }
-  console.log("| check | wall median ms | CPU median ms | requests | verified | peak RSS MiB |");
-  console.log("|---|---|---|---|---|---|");
-  for (const row of rows) {
-    console.log(`| ${row.name} | ${median(row.wall).toFixed(0)} | ${median(row.cpu).toFixed(0)} | ${median(row.requests)} | ${row.verified} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} |`);
-  }
-  const [cold, warm] = rows;
-  for (const row of rows) console.log(`${row.name}: ${row.statuses}`);
-  console.log(`warm/cold wall ratio: ${(median(warm.wall) / median(cold.wall)).toFixed(3)}`);
-  registry.child.kill();
-  rmSync(home, { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {
