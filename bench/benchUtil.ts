@@ -5,10 +5,11 @@ import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 
-/** The checkout, whether this runs from bench/ (tsx) or from out/bench/ (compiled). */
+/** The checkout, whether this runs from bench/ (tsx) or from out/bench/ (compiled: tsc copies package.json into out/, so
+ * the checkout is found by tsconfig.json). */
 export const REPO = (() => {
   let dir = __dirname;
-  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  while (!existsSync(path.join(dir, "tsconfig.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
 })();
 export const SHARED = process.env.PROVENANCE_LENS_SHARED ?? path.resolve(REPO, "../shared");
