@@ -3,7 +3,7 @@
 import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
 import { joinPosix, markDevAndOptional, prepareLockText, problem } from "./pnpmBunShared";
-import { readPnpmYaml, type YamlDocument, type YamlMap } from "./pnpmYaml";
+import { IMPORTER_GROUPS, NOWHERE, newEntryRecord, readPnpmYaml, type PnpmDoc, type PnpmEntryRecord, type PnpmImporterDep, type PnpmImporterRecord, type PnpmResolution } from "./pnpmYaml";
 
 type Major = 5 | 6 | 9;
 
@@ -12,10 +12,11 @@ export function parsePnpmLockfile(text: string, options: ParseOptions): ParsedLo
 }
 
 /** `reader: "library"` forces the `yaml` library (the reference the scanner is tested against). */
-export function parsePnpmLockfileWith(text: string, options: ParseOptions, reader: "scanner" | "library"): ParsedLockfile {
+export function parsePnpmLockfileWith(original: string, options: ParseOptions, reader: "scanner" | "library"): ParsedLockfile {
+  // A lone CR ends a line for the editor and for YAML; LF-counting positions need it as LF (same length, same offsets).
+  const text = original.indexOf("\r") === -1 ? original : original.replace(/\r(?!\n)/g, "\n");
   const prepared = prepareLockText(text, "pnpm");
-  const index = prepared.index;
-  const read = readPnpmYaml(prepared.text, prepared.start, index, reader);
+  const read = readPnpmYaml(prepared.text, prepared.start, prepared.index, reader);
   const problems: ParseProblem[] = [...prepared.problems, ...read.problems];
   const doc = pickDocument(read.docs);
   const result: ParsedLockfile = { format: "pnpm", lockfileVersion: undefined, entries: [], importers: [], problems };
@@ -23,55 +24,32 @@ export function parsePnpmLockfileWith(text: string, options: ParseOptions, reade
     problems.push(problem(NOWHERE, "error", "parse-error", "No lockfile content found: pnpm-lock.yaml is empty or is not a YAML map. Re-run pnpm install."));
     return result;
   }
-  const root = doc.value as YamlMap;
-  const version = root.get("lockfileVersion");
+  const version = doc.lockfileVersion;
   result.lockfileVersion = typeof version === "number" || typeof version === "string" ? version : undefined;
-  const major = majorOf(root, problems, doc);
-  new PnpmReader(root, doc, major, options, result).read();
+  const major = majorOf(doc, problems);
+  new PnpmReader(doc, major, options, result).read();
   return result;
 }
 
 /** Newer pnpm may write a first document (config dependencies); the lockfile proper has importers/packages. */
-function pickDocument(docs: YamlDocument[]): YamlDocument | undefined {
-  const maps = docs.filter((d) => isMap(d.value));
+function pickDocument(docs: PnpmDoc[]): PnpmDoc | undefined {
   // pnpm 10 writes the config-dependencies document first, so the last lockfile-shaped document wins.
-  const lockfiles = maps.filter((d) => (d.value as YamlMap).has("importers") || (d.value as YamlMap).has("packages"));
-  return lockfiles[lockfiles.length - 1] ?? maps[maps.length - 1];
+  const lockfiles = docs.filter((d) => d.hasImporters || d.hasPackages);
+  return lockfiles[lockfiles.length - 1] ?? docs[docs.length - 1];
 }
 
-const NOWHERE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-
-function majorOf(root: YamlMap, problems: ParseProblem[], doc: YamlDocument): Major {
-  const raw = root.get("lockfileVersion");
+function majorOf(doc: PnpmDoc, problems: ParseProblem[]): Major {
+  const raw = doc.lockfileVersion;
   const text = raw === undefined || raw === null ? "" : String(raw);
   const major = parseInt(text, 10);
   if (major === 5 || major === 6 || major === 9) return major;
   // Unknown or missing: read it by its shape, and say so.
-  const guess: Major = isMap(root.get("snapshots")) ? 9 : packageKeys(root).some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : packageKeys(root).some((k) => k.startsWith("/")) ? 5 : 9;
+  const keys = [...(doc.packages?.keys() ?? [])];
+  const guess: Major = doc.snapshots !== undefined ? 9 : keys.some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : keys.some((k) => k.startsWith("/")) ? 5 : 9;
   problems.push(
-    problem(doc.spans.get("")?.get("lockfileVersion") ?? NOWHERE, "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
+    problem(doc.lockfileVersionRange ?? NOWHERE, "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
   );
   return guess;
-}
-
-function packageKeys(root: YamlMap): string[] {
-  const packages = root.get("packages");
-  return isMap(packages) ? [...packages.keys()] : [];
-}
-
-function isMap(value: unknown): value is YamlMap {
-  return value instanceof Map;
-}
-
-const EMPTY: YamlMap = new Map();
-
-function mapAt(map: YamlMap, key: string): YamlMap {
-  const value = map.get(key);
-  return value instanceof Map ? (value as YamlMap) : EMPTY;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 }
 
 /** Splits a package key / reference into name, version and the peer or patch suffix. */
@@ -98,12 +76,6 @@ export function splitPnpmKey(key: string, major: Major): { name: string; version
   return { name: body.slice(0, at), version: paren === -1 ? rest : rest.slice(0, paren), suffix: paren === -1 ? "" : rest.slice(paren) };
 }
 
-const DEP_GROUPS = [
-  ["dependencies", false, false],
-  ["devDependencies", true, false],
-  ["optionalDependencies", false, true],
-] as const;
-
 class PnpmReader {
   private readonly entries = new Map<string, LockEntry>();
   /**
@@ -115,55 +87,45 @@ class PnpmReader {
   private readonly importerPaths: Set<string>;
   private unresolved: { ref: string; from: Range } | undefined;
   private unresolvedCount = 0;
-  private readonly packageSpans: Map<string, Range>;
 
   constructor(
-    private readonly root: YamlMap,
-    private readonly doc: YamlDocument,
+    private readonly doc: PnpmDoc,
     private readonly major: Major,
     private readonly options: ParseOptions,
     private readonly result: ParsedLockfile,
   ) {
-    const importers = root.get("importers");
-    this.importerPaths = new Set(isMap(importers) ? importers.keys() : ["."]);
-    this.packageSpans = doc.spans.get("packages") ?? new Map();
+    this.importerPaths = new Set(doc.importersIsMap ? doc.importers.map((i) => i.path) : ["."]);
   }
 
   read(): void {
-    const packages = mapAt(this.root, "packages");
-    const snapshots = this.major === 9 && this.root.has("snapshots") ? mapAt(this.root, "snapshots") : undefined;
-    const snapshotSpans = this.doc.spans.get("snapshots") ?? new Map<string, Range>();
+    const packages = this.doc.packages ?? new Map<string, PnpmEntryRecord>();
+    const snapshots = this.major === 9 && this.doc.hasSnapshots ? this.doc.snapshots ?? new Map<string, PnpmEntryRecord>() : undefined;
     // Entries are the snapshots in v9 (one per peer/patch variant), packages before that. A v9 package
     // with no snapshot (a truncated file) still becomes an entry, so what is readable is reported.
     const used = new Set<string>();
-    const depsOf: [LockEntry, YamlMap][] = [];
+    const depsOf: [LockEntry, PnpmEntryRecord][] = [];
     if (snapshots) {
-      for (const [key, value] of snapshots) {
+      for (const [key, snapshot] of snapshots) {
         const split = splitPnpmKey(key, 9);
         const base = split === undefined ? key : split.suffix === "" ? key : key.slice(0, key.length - split.suffix.length);
         used.add(base);
-        const snapshot = isMap(value) ? value : EMPTY;
+        const record = packages.get(base);
         // The range is the packages key when there is one: that line holds the integrity being verified,
         // and peer variants of one package then share one location instead of scattering diagnostics.
-        const range = this.packageSpans.get(base) ?? snapshotSpans.get(key) ?? NOWHERE;
-        const entry = this.entry(key, split, mapAt(packages, base), snapshot, range);
+        const entry = this.entry(key, split, record ?? EMPTY_RECORD, snapshot, record?.range ?? snapshot.range);
         depsOf.push([entry, snapshot]);
       }
     }
-    for (const [key, value] of packages) {
+    for (const [key, record] of packages) {
       if (used.has(key)) continue;
-      const record = isMap(value) ? value : EMPTY;
-      const entry = this.entry(key, splitPnpmKey(key, this.major), record, record, this.packageSpans.get(key) ?? NOWHERE);
+      const entry = this.entry(key, splitPnpmKey(key, this.major), record, record, record.range);
       depsOf.push([entry, record]);
     }
     for (const [entry, record] of depsOf) {
-      for (const group of ["dependencies", "optionalDependencies"]) {
-        const deps = record.get(group);
-        if (!isMap(deps)) continue;
-        for (const [name, ref] of deps) {
-          const id = this.resolve(name, str(ref) ?? "", ".", entry.range);
-          if (id !== undefined && !entry.dependencies.includes(id)) entry.dependencies.push(id);
-        }
+      const deps = record.deps;
+      for (let k = 0; k < deps.length; k += 2) {
+        const id = this.resolve(deps[k], deps[k + 1], ".", entry.range);
+        if (id !== undefined && !entry.dependencies.includes(id)) entry.dependencies.push(id);
       }
     }
     this.readImporters();
@@ -177,24 +139,16 @@ class PnpmReader {
     }
   }
 
-
-  private entry(
-    id: string,
-    split: { name: string; version: string; suffix: string } | undefined,
-    record: YamlMap,
-    flags: YamlMap,
-    range: Range,
-  ): LockEntry {
-    const resolution = mapAt(record, "resolution");
-    const name = str(record.get("name")) ?? split?.name ?? id;
-    const version = str(record.get("version")) ?? split?.version ?? "";
+  private entry(id: string, split: { name: string; version: string; suffix: string } | undefined, record: PnpmEntryRecord, flags: PnpmEntryRecord, range: Range): LockEntry {
+    const name = record.name ?? split?.name ?? id;
+    const version = record.version ?? split?.version ?? "";
     const entry: LockEntry = { id, name, version, range, dependencies: [], source: "registry" };
-    setSource(entry, resolution, id);
+    setSource(entry, record.resolution, id);
     if (entry.source === "registry" && entry.integrity === undefined) {
       this.result.problems.push(problem(range, "warning", "missing-integrity", `${name}@${version} has no resolution integrity in the lockfile, so its registry signature cannot be checked. Re-run pnpm install.`));
     }
-    if (flags.get("dev") === true) entry.dev = true;
-    if (flags.get("optional") === true) entry.optional = true;
+    if (flags.dev) entry.dev = true;
+    if (flags.optional) entry.optional = true;
     this.entries.set(id, entry);
     this.indexByNameAndRef(id, entry);
     return entry;
@@ -217,7 +171,7 @@ class PnpmReader {
   }
 
   /** A dependency reference -> entry id, trying each form the reference can take in this version. */
-  private resolve(name: string, ref: string, fromFolder: string, from: Range, importerSpan?: Range): string | undefined {
+  private resolve(name: string, ref: string, fromFolder: string, from: Range | (() => Range), importerSpan?: () => Range): string | undefined {
     if (ref.startsWith("link:")) return this.linkEntry(name, joinPosix(fromFolder, ref.slice(5)), importerSpan ?? from);
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
     const entry = this.byNameAndRef.get(name)?.get(ref) ?? this.entries.get(this.usualId(name, ref)) ?? this.entries.get(ref) ?? (this.major === 9 ? undefined : this.entries.get(`/${ref}`));
@@ -227,7 +181,8 @@ class PnpmReader {
       return entry.id;
     }
     this.unresolvedCount++;
-    this.unresolved ??= { ref: `${name}: ${ref}`, from: importerSpan ?? from };
+    const at = importerSpan ?? from;
+    this.unresolved ??= { ref: `${name}: ${ref}`, from: typeof at === "function" ? at() : at };
     return undefined;
   }
 
@@ -236,39 +191,33 @@ class PnpmReader {
   }
 
   /** `link:` targets get one entry per folder: a workspace package when it is an importer, a link otherwise. */
-  private linkEntry(name: string, folder: string, range: Range): string {
+  private linkEntry(name: string, folder: string, range: Range | (() => Range)): string {
     const id = `link:${folder}`;
     if (!this.entries.has(id)) {
       const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
-      this.entries.set(id, { id, name, version: `link:${folder}`, source, resolved: folder, range, dependencies: [] });
+      this.entries.set(id, { id, name, version: `link:${folder}`, source, resolved: folder, range: typeof range === "function" ? range() : range, dependencies: [] });
     }
     return id;
   }
 
   private readImporters(): void {
-    const hasImporters = isMap(this.root.get("importers"));
-    const importers = hasImporters ? mapAt(this.root, "importers") : new Map([[".", this.root]]);
-    const importerSpans = this.doc.spans.get("importers");
-    for (const [path, value] of importers) {
-      const record = isMap(value) ? value : EMPTY;
+    for (const record of this.doc.importers) {
+      const path = record.path;
       const manifest = this.options.manifests?.find((m) => m.path === path);
       const importer: Importer = { path, dependencies: [] };
       if (manifest?.name !== undefined) importer.name = manifest.name;
-      const specifiers = mapAt(record, "specifiers");
-      for (const [group, dev, optional] of DEP_GROUPS) {
-        const deps = record.get(group);
-        if (!isMap(deps)) continue;
-        const keySpans = this.doc.spans.get(hasImporters ? `importers\n${path}\n${group}` : group);
-        for (const [name, value] of deps) {
+      // The model lists dependencies, then devDependencies, then optionalDependencies, whatever the file's order.
+      for (let g = 0; g < IMPORTER_GROUPS.length; g++) {
+        for (const d of record.deps) {
+          if (d.group !== g) continue;
           // 6.x/9.x: {specifier, version}; 5.x: the version, with the specifier under `specifiers`.
-          const ref = isMap(value) ? str(value.get("version")) ?? "" : str(value) ?? "";
-          const spec = isMap(value) ? str(value.get("specifier")) ?? ref : str(specifiers.get(name)) ?? ref;
-          const at = keySpans?.get(name) ?? importerSpans?.get(path) ?? NOWHERE;
-          const dep: ImporterDependency = { name, spec };
-          const entryId = this.resolve(name, ref, path, at, at);
+          const spec = d.mapForm ? d.spec ?? d.ref : record.specifiers.get(d.name) ?? d.ref;
+          const at = (): Range => depRange(d, record);
+          const dep: ImporterDependency = { name: d.name, spec };
+          const entryId = this.resolve(d.name, d.ref, path, at, at);
           if (entryId !== undefined) dep.entryId = entryId;
-          if (dev) dep.dev = true;
-          if (optional) dep.optional = true;
+          if (g === 1) dep.dev = true;
+          if (g === 2) dep.optional = true;
           importer.dependencies.push(dep);
         }
       }
@@ -277,14 +226,17 @@ class PnpmReader {
   }
 }
 
+/** Where a dependency name is written (the importer's key, or nowhere, when its position is unknown). */
+function depRange(d: PnpmImporterDep, importer: PnpmImporterRecord): Range {
+  if (d.line < 0) return importer.range ?? NOWHERE;
+  return { start: { line: d.line, character: d.start }, end: { line: d.line, character: d.end } };
+}
+
+const EMPTY_RECORD: PnpmEntryRecord = newEntryRecord("", NOWHERE);
+
 /** Where a package comes from, from its `resolution`. */
-function setSource(entry: LockEntry, resolution: YamlMap, id: string): void {
-  const integrity = str(resolution.get("integrity"));
-  const type = resolution.get("type");
-  const repo = str(resolution.get("repo"));
-  const commit = str(resolution.get("commit"));
-  const directory = str(resolution.get("directory"));
-  const tarball = str(resolution.get("tarball"));
+function setSource(entry: LockEntry, resolution: PnpmResolution, id: string): void {
+  const { integrity, type, repo, commit, directory, tarball } = resolution;
   if (type === "git" || (repo !== undefined && commit !== undefined)) {
     entry.source = "git";
     entry.resolved = `${repo ?? ""}#${commit ?? ""}`;

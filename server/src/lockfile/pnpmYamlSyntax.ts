@@ -1,5 +1,6 @@
 // The scalar and flow-collection syntax of pnpm's YAML subset, for the line scanner in pnpmYaml.ts.
-import type { YamlMap } from "./pnpmYaml";
+/** A flow map as read (string keys). */
+type YamlMap = Map<string, unknown>;
 
 /** The scanner met YAML outside pnpm's subset: the caller falls back to the `yaml` library. */
 export class Unexpected extends Error {
