@@ -54,7 +54,11 @@ export function prepareLockText(text: string, tool: string): PreparedText {
  * `<<<<<<<` line; "=======" is not searched for because base64 integrities are full of "=".
  */
 function mayHaveConflict(text: string): boolean {
-  return text.startsWith("<<<<<<<") || text.indexOf("\n<<<<<<<") !== -1;
+  // "<<<<<<<" alone, then the line start checked: searching "\n<<<<<<<" stops at every line end (0.5 ms on the corpus).
+  for (let at = text.indexOf("<<<<<<<"); at !== -1; at = text.indexOf("<<<<<<<", at + 1)) {
+    if (at === 0 || text.charCodeAt(at - 1) === 10) return true;
+  }
+  return false;
 }
 
 /**
