@@ -7,6 +7,9 @@
 // Why hand-written, and why no general tree (issue #2 "Speed"): a Map tree of the whole file, then records built
 // from it, measured 0.48x (v6) and 0.52x (v9) of js-yaml `load`, more than half of it GC copying the tree (a
 // 128 MB semi-space halved a parse). Writing records directly leaves the line pass and the strings the model keeps.
+// Measured after (bench/parse.ts, 21 runs, medians, 2-core machine under load 5-13): v6 0.39-0.51x, v9 0.46-0.51x
+// (run-ratio spread 0.35-0.68): a small gain, the 0.25x target is not met. The remaining scan time is the per-line
+// key/value slicing and quoted-key reads; the reader (resolve, markDevAndOptional) is about as much again.
 import type { Range } from "./model";
 import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, str } from "./pnpmYaml";
 import { FlowReader, plainStart, quoted, resolvePlain, Unexpected } from "./pnpmYamlSyntax";

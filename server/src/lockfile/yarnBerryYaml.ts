@@ -6,9 +6,9 @@
 //
 // The scanner writes straight into one flat record per entry (the fields the model reads, dependencies as a flat
 // name/range list), with no Map per entry or per dependency block: issue #2 "Speed". Measured with bench/parse.ts
-// (medians, 2-core shared machine): the babel corpus file went from 0.47x of js-yaml `load` with a Map per entry
-// to the figures in the commit that introduced this; what is left is one pass of indexOf over the lines and the
-// string slices the model keeps.
+// (21 runs, medians, 2-core machine under load 5-13): the babel corpus file went from 0.42-0.51x of js-yaml `load`
+// to 0.31-0.32x (run-ratio p25-p75 0.30-0.44); the 0.25x target is not met yet. Profile now: this scan ~40%, the
+// descriptor lookups and graph in yarnBerry.ts ~45%, GC ~5%.
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import type { ParseProblem } from "./model";
 import type { LineIndex } from "./lineIndex";
