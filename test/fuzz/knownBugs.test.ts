@@ -72,8 +72,13 @@ const KNOWN_BUGS: KnownBug[] = [
   },
 ];
 
+// Fixed: lone CR (parseLockfile turns a lone CR into LF, same length, so positions match the editor's lines) and
+// deep nesting (a positioned too-deeply-nested problem). What is still open stays a todo.
+const FIXED = new Set(["lone-cr-lines", "deep-nesting-stack-overflow", "one-past-line-end"]);
+
 for (const bug of KNOWN_BUGS) {
-  test(bug.name, { todo: bug.todo }, () => {
+  const fixed = FIXED.has(bug.todo.slice(0, bug.todo.indexOf(":")));
+  test(fixed ? `${bug.name} (fixed)` : bug.name, fixed ? {} : { todo: bug.todo }, () => {
     assert.deepEqual(checkParse(bug.fileName, bug.text).failures, []);
   });
 }

@@ -231,12 +231,7 @@ function writeReproduction(c: FuzzCase, seed: number, failures: string[], minima
  * fails on anything new. Remove an entry when its bug is fixed; FUZZ_STRICT=1 fails on these too.
  */
 export const KNOWN_BUG_CLASSES: { id: string; matches: (failure: string, text: string) => boolean }[] = [
-  // A lone CR ends a line in LSP (and VS Code), but the parsers count lines by LF only.
-  { id: "lone-cr-lines", matches: (f, text) => /outside/.test(f) && /\r(?!\n)/.test(text) },
-  // Ranges that end one character past the end of their line (the CR of a CRLF, or past the end of the file).
-  { id: "one-past-line-end", matches: (f) => { const m = /character (\d+) is outside line \d+ \(length (\d+)\)/.exec(f); return m !== null && Number(m[1]) <= Number(m[2]) + 1; } },
-  // jsonc-parser recurses once per nesting level; deep nesting overflows the stack and the RangeError escapes.
-  { id: "deep-nesting-stack-overflow", matches: (f) => f.startsWith("threw RangeError: Maximum call stack size exceeded") },
+  // None open: lone CR, one-past-the-line-end ranges and deep nesting were fixed (knownBugs.test.ts keeps their cases).
 ];
 const STRICT = process.env.FUZZ_STRICT === "1";
 

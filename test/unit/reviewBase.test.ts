@@ -212,7 +212,7 @@ describe("check --base REF against the loopback registry", () => {
     assert.match(markdown.stdout, /\[trust-downgrade\]\([^)]+#status-trust-downgrade\) `bump@1\.1\.0` \(1\.0\.0 -&gt; 1\.1\.0, verified -&gt; signed\)/);
     const sarif = JSON.parse((await run(["check", "--base", "base", "--format", "sarif"], project)).stdout);
     const byRule = new Map<string, any>(sarif.runs[0].results.map((r: any) => [r.ruleId, r]));
-    assert.deepEqual([...byRule.keys()].sort(), ["invalid", "trust-downgrade", "unsigned"]);
+    assert.deepEqual([...byRule.keys()].sort(), ["invalid", "provenance-downgrade", "trust-downgrade", "unsigned"], "bump lost its provenance: a trust change and a downgrade");
     assert.equal(byRule.get("invalid").locations[0].physicalLocation.artifactLocation.uri, "app/package-lock.json", "relative to the repository root");
     assert.equal(byRule.get("trust-downgrade").level, "warning");
   });
