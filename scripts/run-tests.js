@@ -3,7 +3,7 @@
 // under a directory argument as a test file, which would also start helpers such as the test registry's CLI.
 // Usage: node scripts/run-tests.js [DIR...] [-- extra node --test flags]
 "use strict";
-const { readdirSync } = require("node:fs");
+const { cpSync, existsSync, readdirSync } = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 
@@ -20,6 +20,12 @@ function testFiles(dir) {
     else if (entry.name.endsWith(".test.js")) found.push(file);
   }
   return found;
+}
+
+// Tests read their fixtures next to themselves; compiled tests live in out/test, so the fixtures go there too.
+const repo = path.resolve(__dirname, "..");
+if (existsSync(path.join(repo, "out/test"))) {
+  cpSync(path.join(repo, "test/fixtures"), path.join(repo, "out/test/fixtures"), { recursive: true });
 }
 
 const files = (roots.length > 0 ? roots : ["out/test"]).flatMap(testFiles).sort();
