@@ -28,6 +28,7 @@ import type { VersionRecord } from "./history";
 import { compareIntegrity } from "./integrity";
 import { verifyRegistrySignature } from "./signatures";
 import { describeTrustedRoot, prepareTrust, shippedTrustedRoot, type LoadedTrustedRoot, type PreparedTrust } from "./trustedRoot";
+import type { TrustRefresh } from "./trustRefresh";
 
 /**
  * Where the signed facts come from: the registry over HTTP (RegistryClient), or a trust bundle read from a file
@@ -51,8 +52,13 @@ export interface EngineOptions {
   mirrorsOfNpmjs?: readonly string[];
   /** Keys to use for registries other than npmjs (a keys-endpoint-shaped document), instead of their endpoint. */
   registryKeys?: readonly RegistryKey[];
-  /** Default: the Sigstore public-good root shipped in the product. */
+  /** Default: the refresher's refreshed root when newer than the shipped one, else the shipped public-good root. */
   trustedRoot?: LoadedTrustedRoot;
+  /**
+   * Background refresh of npmjs's keys and the Sigstore root (issue #3): npmjs-like registries verify with its keys
+   * (pinned plus refreshed additions), and an online check of one starts it without waiting for it.
+   */
+  refresher?: TrustRefresh;
   /** Persistent verdicts; only decided, content-addressed verdicts (verified, signed) are stored. */
   cache?: VerdictCache<Verdict>;
   http?: Omit<HttpClientOptions, "authHeaderFor" | "tls">;
@@ -109,7 +115,6 @@ const SESSION_TTL_UNDECIDED_MS = 30_000;
 const SESSION_MAX = 50_000;
 
 export class VerificationEngine implements Checker {
-  readonly trustedRoot: LoadedTrustedRoot;
   readonly #session = new Map<string, { verdict: Verdict; until: number }>();
   lastStats: CheckStats = { packages: 0, fromCache: 0, requests: 0 };
   readonly #clients = new Map<string, HttpClient>();
@@ -118,12 +123,17 @@ export class VerificationEngine implements Checker {
   readonly #previous = new Map<string, Promise<ProvenanceVerdict | undefined>>();
 
   constructor(readonly options: EngineOptions) {
-    this.trustedRoot = options.trustedRoot ?? shippedTrustedRoot();
     this.#mirrors = new Set((options.mirrorsOfNpmjs ?? []).map(normaliseRegistry));
   }
 
+  /** Read per check: a root refreshed while the process runs is used from the next check on. */
+  get trustedRoot(): LoadedTrustedRoot {
+    return this.options.trustedRoot ?? this.options.refresher?.trustedRoot() ?? shippedTrustedRoot();
+  }
+
   describeTrust(): string {
-    return describeTrustedRoot(this.trustedRoot);
+    const refresher = this.options.trustedRoot === undefined ? this.options.refresher : undefined;
+    return refresher === undefined ? describeTrustedRoot(this.trustedRoot) : refresher.describe(this.trustedRoot);
   }
 
   async check(request: CheckRequest): Promise<CheckResult> {
@@ -245,9 +255,14 @@ export class VerificationEngine implements Checker {
   #registryState(url: string, registry: EvidenceSource, offline: boolean, signal: AbortSignal): RegistryState {
     const npmjsKeys = isNpmjsRegistry(url) || this.#mirrors.has(url);
     if (npmjsKeys) {
-      // Pinned keys only: a mirror, proxy or impostor cannot hand in keys of its own for npmjs packages.
-      const trust = prepareTrust(this.trustedRoot, NPMJS_REGISTRY_KEYS);
-      return { url, npmjsKeys, sawSignatures: false, answered: 0, keys: NPMJS_REGISTRY_KEYS, trust, trustMaterialId: trust.trustMaterialId, ready: async () => {} };
+      // Pinned keys (plus additions fetched from registry.npmjs.org itself): a mirror, proxy or impostor cannot hand
+      // in keys of its own for npmjs packages.
+      const refresher = this.options.refresher;
+      // Never awaited: an unreachable keys endpoint or TUF repository must not delay the check (issue #3).
+      if (refresher !== undefined && !offline && this.options.evidence === undefined) void refresher.start();
+      const keys = refresher?.npmjsKeys() ?? NPMJS_REGISTRY_KEYS;
+      const trust = prepareTrust(this.trustedRoot, keys);
+      return { url, npmjsKeys, sawSignatures: false, answered: 0, keys, trust, trustMaterialId: trust.trustMaterialId, ready: async () => {} };
     }
     // Verdicts of other registries are cached by registry and root: a key rotation does not undo a past verification.
     const state: RegistryState = { url, npmjsKeys, sawSignatures: false, answered: 0, trustMaterialId: hashOf(this.trustedRoot.digest, url), ready: async () => {} };
