@@ -52,7 +52,12 @@ export function startRegistryProcess(args: readonly string[]): Promise<RegistryP
   const ext = path.extname(__filename);
   const serve = path.join(REPO, ext === ".ts" ? "test/registry/serve.ts" : "out/test/registry/serve.js");
   // --cpu-prof of a profiled benchmark must not profile the registry too.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith("--cpu-prof"));
+  const execArgv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const flag = process.execArgv[i];
+    if (!flag.startsWith("--cpu-prof")) execArgv.push(flag);
+    else if (!flag.includes("=") && flag !== "--cpu-prof") i += 1; // its value
+  }
   const child = spawn(process.execPath, [...execArgv, serve, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async (): Promise<void> => {
