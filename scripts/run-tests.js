@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Runs node's test runner over the compiled test files (out/test/**/*.test.js) only. Node 20 treats every .js file
-// under a directory argument as a test file, which would also start helpers such as the test registry's CLI.
+// Runs node's test runner over the test sources (test/**/*.test.ts) through tsx, after `tsc -b` has type-checked
+// them. Tests read fixtures, docs and package.json relative to their own source folder, which only holds for the
+// sources; and Node 20 would treat every .js file under a directory argument as a test file (the test registry's
+// CLI among them), so the files are listed here.
 // Usage: node scripts/run-tests.js [DIR...] [-- extra node --test flags]
 "use strict";
-const { cpSync, existsSync, readdirSync } = require("node:fs");
+const { readdirSync } = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 
@@ -16,22 +18,16 @@ function testFiles(dir) {
   const found = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...testFiles(file));
-    else if (entry.name.endsWith(".test.js")) found.push(file);
+    if (entry.isDirectory() && entry.name !== "fixtures") found.push(...testFiles(file));
+    else if (entry.name.endsWith(".test.ts")) found.push(file);
   }
   return found;
 }
 
-// Tests read their fixtures next to themselves; compiled tests live in out/test, so the fixtures go there too.
-const repo = path.resolve(__dirname, "..");
-if (existsSync(path.join(repo, "out/test"))) {
-  cpSync(path.join(repo, "test/fixtures"), path.join(repo, "out/test/fixtures"), { recursive: true });
-}
-
-const files = (roots.length > 0 ? roots : ["out/test"]).flatMap(testFiles).sort();
+const files = (roots.length > 0 ? roots : ["test"]).flatMap(testFiles).sort();
 if (files.length === 0) {
-  console.error("run-tests: no *.test.js files found; build first (tsc -b).");
+  console.error("run-tests: no *.test.ts files found.");
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...extra, ...files], { stdio: "inherit" });
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...extra, ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);

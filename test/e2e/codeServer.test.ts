@@ -14,8 +14,9 @@ import { startTestRegistry, type TestRegistry } from "../registry/index";
 import { codeServerEntry, codeServerInstalled, createProfile, installExtension, isolatedEnv, startCodeServer, type RunningCodeServer } from "./codeServer";
 import { EXPECTED, EXPECTED_PIN, SCENARIO_MISBEHAVIOUR, SCENARIO_PACKAGES, writeScenarioWorkspace, type ScenarioWorkspace } from "./scenario";
 import * as workbench from "./workbench";
+import { repoRoot } from "../repoRoot";
 
-const REPO = path.resolve(__dirname, "../../..");
+const REPO = repoRoot(__dirname);
 const ARTEFACTS = path.join(REPO, "test-results/e2e");
 const ENABLED = process.env.PROVENANCE_LENS_E2E === "1";
 

@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { repoRoot } from "../repoRoot";
 
-const REPO = path.resolve(__dirname, "../../..");
+const REPO = repoRoot(__dirname);
 const demo = path.join(REPO, "out/test/registry/demo.js");
 const skip = existsSync(path.join(REPO, "dist/cli.js")) && existsSync(demo) ? false : "build first: npm run build && tsc -b";
 
