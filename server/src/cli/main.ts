@@ -10,6 +10,15 @@ import { runCli } from "./run";
 // (where tests looking for the repository's package.json would find it instead).
 const { version } = require("../../../package.json") as { version: string };
 
+/**
+ * Exits once stdout and stderr are flushed. A background trust refresh (issue #3) may still be waiting on the network:
+ * the CLI does not wait for it (its files are written atomically, so an interrupted one leaves nothing half done).
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 const controller = new AbortController();
 process.once("SIGINT", () => controller.abort(new Error("Interrupted")));
 
@@ -25,11 +34,9 @@ runCli(parseArgs(process.argv.slice(2)), {
   stderrIsTTY: process.stderr.isTTY === true,
   env: process.env,
 }).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitWhenFlushed(code),
   (error: unknown) => {
     process.stderr.write(`provenance-lens: unexpected error: ${describeError(error)}\n`);
-    process.exitCode = 2;
+    exitWhenFlushed(2);
   },
 );

@@ -6,6 +6,7 @@ import { parseOnlyChecker, type Checker } from "../verify/checker";
 import { VerificationEngine, type EvidenceSource } from "../verify/engine";
 import type { RegistryKey } from "../verify/npmKeys";
 import type { LoadedTrustedRoot } from "../verify/trustedRoot";
+import { TrustRefresher } from "../verify/trustRefresh";
 
 export interface CheckerOptions {
   offline: boolean;
@@ -38,11 +39,29 @@ export interface EngineEnvironment {
 }
 
 /**
+ * The background refresh of npmjs's keys and the Sigstore root (issue #3), one per cache folder, so one per process
+ * in practice. `PROVENANCE_LENS_TRUST_REFRESH=off` turns it off (pinned keys and the shipped root only);
+ * `PROVENANCE_LENS_NPM_KEYS_URL` and `PROVENANCE_LENS_TUF_URL` point it at a mirror of the public-good TUF
+ * repository or, in tests, at loopback.
+ */
+function refresherFor(dir: string | undefined, env: Record<string, string | undefined>, refreshers: Map<string, TrustRefresher>): TrustRefresher | undefined {
+  if (env.PROVENANCE_LENS_TRUST_REFRESH === "off") return undefined;
+  const key = dir ?? "";
+  let refresher = refreshers.get(key);
+  if (refresher === undefined) {
+    refresher = new TrustRefresher({ cacheDir: dir, keysUrl: env.PROVENANCE_LENS_NPM_KEYS_URL || undefined, tufMirrorUrl: env.PROVENANCE_LENS_TUF_URL || undefined });
+    refreshers.set(key, refresher);
+  }
+  return refresher;
+}
+
+/**
  * Engines are kept per distinct options: their keep-alive sockets, ETag cache and loaded verdict cache are what
  * make a re-check on every edit cheap.
  */
 export function engineFactory(environment: EngineEnvironment): CheckerFactory & { engines: Map<string, VerificationEngine> } {
   const engines = new Map<string, VerificationEngine>();
+  const refreshers = new Map<string, TrustRefresher>();
   const factory = (options: CheckerOptions): VerificationEngine => {
     const key = JSON.stringify([
       options.trusted ?? true,
@@ -64,6 +83,9 @@ export function engineFactory(environment: EngineEnvironment): CheckerFactory & 
         mirrorsOfNpmjs: options.mirrorsOfNpmjs,
         registryKeys: options.registryKeys,
         trustedRoot: options.trustedRoot,
+        // Only when the user gave no root of their own; not while recording a trust bundle, which carries the root
+        // it was made with (the shipped one unless given) and so must verify with that one.
+        refresher: options.trustedRoot === undefined && options.record === undefined ? refresherFor(dir, environment.env, refreshers) : undefined,
         cache: options.trustBundle === undefined && options.record === undefined ? new VerdictCache<Verdict>({ dir }) : undefined,
         evidence: options.trustBundle?.evidence,
         record: options.record,

@@ -3,6 +3,7 @@
 // root is exercised by writing one into the cache folder as a refresh would.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -14,7 +15,7 @@ import { VerificationEngine, type EngineOptions } from "../../../server/src/veri
 import { NPMJS_REGISTRY_KEYS, keyIdOf } from "../../../server/src/verify/npmKeys";
 import { shippedTrustedRoot } from "../../../server/src/verify/trustedRoot";
 import { TrustRefresher, type TrustRefresherOptions } from "../../../server/src/verify/trustRefresh";
-import { integrityOf, startTestRegistry, type PackageSpec, type TestRegistry } from "../../registry";
+import { integrityOf, startTestRegistry, writeProjectForSpec, type PackageSpec, type TestRegistry } from "../../registry";
 import { FIXTURES_DIR, skipWithoutFixtures } from "./sharedFixtures";
 
 /** A port nothing listens on: the TUF half of every refresh fails at once with a refused connection. */
@@ -272,4 +273,33 @@ describe("the engine with a refresher", () => {
       await keys.stop();
     }
   });
+});
+
+test("the CLI prints and exits without waiting for a refresh still under way", async () => {
+  const specs: PackageSpec[] = [{ name: "good-signed", versions: [{ version: "1.0.0" }] }];
+  const registry = await startTestRegistry({ packages: specs });
+  const hanging = await startKeysServer((_req, res, state) => state.held.push(res));
+  try {
+    const project = tempDir("pl-project-");
+    writeProjectForSpec(project, specs);
+    const cache = tempDir("pl-cache-");
+    const main = path.resolve(__dirname, "../../../server/src/cli/main.ts");
+    const env = { ...process.env, XDG_CACHE_HOME: cache, PROVENANCE_LENS_NPM_KEYS_URL: hanging.url, PROVENANCE_LENS_TUF_URL: CLOSED_TUF };
+    const child = spawn(process.execPath, ["--import", "tsx", main, "check", project, "--registry", registry.url, "--mirror-of-npmjs", "--format", "json"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    assert.ok(code === 0 || code === 1, stderr);
+    const report = JSON.parse(stdout);
+    assert.equal(report.lockfiles[0].packages[0].signature.status, "unknown-key");
+    // The refresh began in that process and never finished: the keys endpoint had not answered when it exited.
+    const state = JSON.parse(readFileSync(path.join(cache, "provenance-lens", "trust", "refresh-state.json"), "utf8"));
+    assert.ok(state.startedAt, JSON.stringify(state));
+    assert.equal(state.keys.attemptedAt, undefined, JSON.stringify(state));
+  } finally {
+    await hanging.stop();
+    await registry.stop();
+  }
 });
