@@ -62,7 +62,10 @@ async function main(): Promise<void> {
   const home = mkdtempSync(path.join(tmpdir(), "pl-bench-"));
   const specFile = path.join(home, "spec.json");
   writeFileSync(specFile, JSON.stringify(specs));
-  const registry = await startRegistryProcess(["--spec", specFile, "--out", home, "--prewarm"]);
+  const registry = await startRegistryProcess(["--spec", specFile, "--out", home, "--prewarm"]).catch((error: unknown) => {
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  });
   try {
     const rootPath = path.join(home, "trusted_root.json");
     const root = trustedRootFromJSON(readFileSync(rootPath), "file");
