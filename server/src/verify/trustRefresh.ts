@@ -227,7 +227,9 @@ export class TrustRefresher implements TrustRefresh {
     const started = Date.parse(this.#state.startedAt ?? "") || 0;
     // Once an hour across processes; a process killed mid-refresh (the CLI exits when its output is out) blocks
     // others only for the refresh's own deadline.
-    if (now - last < this.#o.minIntervalMs || now - started < this.#o.deadlineMs) return;
+    // A time in the future (a clock set back) blocks nothing.
+    const within = (at: number, ms: number): boolean => at <= now && now - at < ms;
+    if (within(last, this.#o.minIntervalMs) || within(started, this.#o.deadlineMs)) return;
     this.#state.startedAt = new Date(now).toISOString();
     this.#persistState();
     const tuf = this.#dir === undefined ? Promise.resolve<RootResult>({ problem: "no cache folder to keep the TUF metadata in" }) : this.#fetchRoot(this.#dir);

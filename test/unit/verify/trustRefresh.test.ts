@@ -131,6 +131,10 @@ describe("keys refresh", () => {
       assert.equal(server.requests, 2);
       assert.equal(later.npmjsKeys().length, NPMJS_REGISTRY_KEYS.length + 1, "a key already added is not added twice");
 
+      // A clock set back puts the last attempt in the future: that blocks nothing.
+      await refresher(server.url, cacheDir, { now: () => NOW - 24 * 60 * 60_000 }).start();
+      assert.equal(server.requests, 3);
+
       // Keys fetched from another URL are not npmjs's keys.
       const elsewhere = refresher(`${other.url}?other`, cacheDir);
       assert.equal(elsewhere.npmjsKeys().length, NPMJS_REGISTRY_KEYS.length);
