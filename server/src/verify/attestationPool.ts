@@ -13,7 +13,11 @@ import type { VerifyAnswer, VerifyTask } from "./verifyWorker";
 interface Slot {
   worker: Worker;
   busy: number;
+  idle?: NodeJS.Timeout;
 }
+
+/** Idle workers are stopped after this long: each holds its own heap (tens of MB) that a long-lived server should give back. */
+const IDLE_MS = 5_000;
 
 interface Pending {
   resolve: (verdict: ProvenanceVerdict) => void;
@@ -50,6 +54,7 @@ export class AttestationPool {
     return new Promise<ProvenanceVerdict>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();
+      clearTimeout(slot.idle);
       slot.worker.postMessage(task);
     });
   }
@@ -61,6 +66,13 @@ export class AttestationPool {
   #pick(): Slot {
     if (this.#slots.length < this.size && this.#slots.every((s) => s.busy > 0)) this.#slots.push(this.#start());
     return this.#slots.reduce((best, slot) => (slot.busy < best.busy ? slot : best));
+  }
+
+  #retire(slot: Slot): void {
+    if (slot.busy > 0) return;
+    const index = this.#slots.indexOf(slot);
+    if (index !== -1) this.#slots.splice(index, 1);
+    void slot.worker.terminate();
   }
 
   #start(): Slot {
@@ -77,7 +89,11 @@ export class AttestationPool {
       const pending = this.#pending.get(answer.id);
       if (pending === undefined) return;
       this.#pending.delete(answer.id);
-      if (--slot.busy === 0) worker.unref();
+      if (--slot.busy === 0) {
+        worker.unref();
+        slot.idle = setTimeout(() => this.#retire(slot), IDLE_MS);
+        slot.idle.unref();
+      }
       if ("verdict" in answer) pending.resolve(answer.verdict);
       else pending.reject(new Error(`verification worker: ${answer.error}`));
     });
@@ -93,7 +109,8 @@ export class AttestationPool {
     };
     worker.on("error", fail);
     worker.on("exit", (code) => {
-      if (code !== 0 || slot.busy > 0) fail(new Error(`exited with code ${code}`));
+      // Retired idle workers exit with code 1 (terminate()); only a worker that still owed answers failed.
+      if (slot.busy > 0) fail(new Error(`exited with code ${code}`));
     });
     return slot;
   }
