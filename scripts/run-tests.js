@@ -29,5 +29,8 @@ if (files.length === 0) {
   console.error("run-tests: no *.test.ts files found.");
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...extra, ...files], { stdio: "inherit" });
+// Tests never leave 127.0.0.1: the background refresh of npmjs keys and the Sigstore root (which goes to public hosts)
+// is off unless a test turns it on with loopback URLs of its own.
+const env = { ...process.env, PROVENANCE_LENS_TRUST_REFRESH: process.env.PROVENANCE_LENS_TRUST_REFRESH ?? "off" };
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...extra, ...files], { stdio: "inherit", env });
 process.exit(result.status ?? 1);

@@ -152,7 +152,8 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
     deps.stderr(`provenance-lens: --base ${command.base}: ${revision.reason}\n`);
     return 2;
   }
-  const checker = withProgress(deps.createChecker(options), deps);
+  const engine = deps.createChecker(options);
+  const checker = withProgress(engine, deps);
   const analyses: LockfileAnalysis[] = [];
   const review: ReviewInput | undefined = revision === undefined ? undefined : { ref: revision.revision.ref, commit: revision.revision.commit, lockfiles: new Map() };
   const baseFs = revision === undefined ? undefined : gitRevisionFileSystem(revision.revision, git);
@@ -198,7 +199,7 @@ async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode>
   const problems = [...policy.problems, ...first.policyFindings.map((p) => policyProblemOf(policy.displayPath, p))];
   if (command.format !== "text") for (const p of first.policyFindings) deps.stderr(`provenance-lens: ${problemLine(policyProblemOf(policy.displayPath, p))}\n`);
   const weakenings = [...first.weakenings.map((message) => ({ source: "policy" as const, message })), ...flagWeakenings(command, policy)];
-  const report = buildReport(analyses, deps.cwd, describeTrustedRoot(options.trustedRoot ?? shippedTrustedRoot()), review, {
+  const report = buildReport(analyses, deps.cwd, engine.describeTrust?.() ?? describeTrustedRoot(options.trustedRoot ?? shippedTrustedRoot()), review, {
     outcomes,
     policy: { path: policy.displayPath, found: policy.loaded.found, fellBack: policy.loaded.fellBack, problems },
     weakenings,

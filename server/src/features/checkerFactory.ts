@@ -45,7 +45,9 @@ export interface EngineEnvironment {
  * repository or, in tests, at loopback.
  */
 function refresherFor(dir: string | undefined, env: Record<string, string | undefined>, refreshers: Map<string, TrustRefresher>): TrustRefresher | undefined {
-  if (env.PROVENANCE_LENS_TRUST_REFRESH === "off") return undefined;
+  // The process environment can also turn it off: the test runner does, so that no test reaches a public host
+  // through a factory whose injected environment forgot to.
+  if (env.PROVENANCE_LENS_TRUST_REFRESH === "off" || (process.env.PROVENANCE_LENS_TRUST_REFRESH === "off" && env.PROVENANCE_LENS_TRUST_REFRESH !== "on")) return undefined;
   const key = dir ?? "";
   let refresher = refreshers.get(key);
   if (refresher === undefined) {

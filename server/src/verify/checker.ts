@@ -25,6 +25,8 @@ export interface CheckResult {
 
 export interface Checker {
   check(request: CheckRequest): Promise<CheckResult>;
+  /** The trust material in use, in words (e.g. "Sigstore trusted root from 2025-09-23 (shipped)"), when it has any. */
+  describeTrust?(): string;
 }
 
 /** The verdict of a package that verification never looks at, or cannot yet. */

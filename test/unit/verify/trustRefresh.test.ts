@@ -288,7 +288,7 @@ test("the CLI prints and exits without waiting for a refresh still under way", a
     writeProjectForSpec(project, specs);
     const cache = tempDir("pl-cache-");
     const main = path.resolve(__dirname, "../../../server/src/cli/main.ts");
-    const env = { ...process.env, XDG_CACHE_HOME: cache, PROVENANCE_LENS_NPM_KEYS_URL: hanging.url, PROVENANCE_LENS_TUF_URL: CLOSED_TUF };
+    const env = { ...process.env, XDG_CACHE_HOME: cache, PROVENANCE_LENS_TRUST_REFRESH: "on", PROVENANCE_LENS_NPM_KEYS_URL: hanging.url, PROVENANCE_LENS_TUF_URL: CLOSED_TUF };
     const child = spawn(process.execPath, ["--import", "tsx", main, "check", project, "--registry", registry.url, "--mirror-of-npmjs", "--format", "json"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
