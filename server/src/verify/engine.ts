@@ -414,7 +414,9 @@ export class VerificationEngine implements Checker {
     const fingerprint = JSON.stringify([config.files, config.registry, config.scopes, config.tls.strictSSL, config.tls.ca?.length, config.authHeaderFor(config.registry) !== undefined]);
     let client = this.#clients.get(fingerprint);
     if (client === undefined) {
-      client = new HttpClient({ ...this.options.http, authHeaderFor: (url) => config.authHeaderFor(url), tls: config.tls });
+      // A small ETag cache: verdicts are cached above it, so packuments are rarely asked for twice, and a language
+      // server must not keep 128 MiB of packument bodies alive for that.
+      client = new HttpClient({ cacheBytes: 16 * 1024 * 1024, cacheEntries: 500, ...this.options.http, authHeaderFor: (url) => config.authHeaderFor(url), tls: config.tls });
       this.#clients.set(fingerprint, client);
     }
     return client;
