@@ -124,7 +124,9 @@ class PnpmReader {
     for (const [entry, record] of depsOf) {
       const deps = record.deps;
       for (let k = 0; k < deps.length; k += 2) {
-        const id = this.resolve(deps[k], deps[k + 1], ".", entry.range);
+        const name = deps[k];
+        const ref = deps[k + 1];
+        const id = ref.startsWith("link:") ? this.linkEntry(name, joinPosix(".", ref.slice(5)), entry.range) : this.resolve(name, ref, entry.range, undefined);
         if (id !== undefined && !entry.dependencies.includes(id)) entry.dependencies.push(id);
       }
     }
@@ -170,9 +172,12 @@ class PnpmReader {
     refs.set(id.slice(sep + 1), entry);
   }
 
-  /** A dependency reference -> entry id, trying each form the reference can take in this version. */
-  private resolve(name: string, ref: string, fromFolder: string, from: Range | (() => Range), importerSpan?: () => Range): string | undefined {
-    if (ref.startsWith("link:")) return this.linkEntry(name, joinPosix(fromFolder, ref.slice(5)), importerSpan ?? from);
+  /**
+   * A (non-`link:`) dependency reference -> entry id, trying each form the reference can take in this version.
+   * `from` is an entry's range, or undefined with the importer dependency whose range a problem would need: no
+   * closure per dependency (under tsx each closure also costs a `__name` property definition, 3% of a parse).
+   */
+  private resolve(name: string, ref: string, from: Range | undefined, dep: { d: PnpmImporterDep; importer: PnpmImporterRecord } | undefined): string | undefined {
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
     const entry = this.byNameAndRef.get(name)?.get(ref) ?? this.entries.get(this.usualId(name, ref)) ?? this.entries.get(ref) ?? (this.major === 9 ? undefined : this.entries.get(`/${ref}`));
     if (entry !== undefined) {
@@ -181,8 +186,7 @@ class PnpmReader {
       return entry.id;
     }
     this.unresolvedCount++;
-    const at = importerSpan ?? from;
-    this.unresolved ??= { ref: `${name}: ${ref}`, from: typeof at === "function" ? at() : at };
+    this.unresolved ??= { ref: `${name}: ${ref}`, from: from ?? depRange(dep!.d, dep!.importer) };
     return undefined;
   }
 
@@ -191,11 +195,11 @@ class PnpmReader {
   }
 
   /** `link:` targets get one entry per folder: a workspace package when it is an importer, a link otherwise. */
-  private linkEntry(name: string, folder: string, range: Range | (() => Range)): string {
+  private linkEntry(name: string, folder: string, range: Range | undefined, d?: PnpmImporterDep, importer?: PnpmImporterRecord): string {
     const id = `link:${folder}`;
     if (!this.entries.has(id)) {
       const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
-      this.entries.set(id, { id, name, version: `link:${folder}`, source, resolved: folder, range: typeof range === "function" ? range() : range, dependencies: [] });
+      this.entries.set(id, { id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: [] });
     }
     return id;
   }
@@ -212,9 +216,9 @@ class PnpmReader {
           if (d.group !== g) continue;
           // 6.x/9.x: {specifier, version}; 5.x: the version, with the specifier under `specifiers`.
           const spec = d.mapForm ? d.spec ?? d.ref : record.specifiers.get(d.name) ?? d.ref;
-          const at = (): Range => depRange(d, record);
           const dep: ImporterDependency = { name: d.name, spec };
-          const entryId = this.resolve(d.name, d.ref, path, at, at);
+          const ref = d.ref;
+          const entryId = ref.startsWith("link:") ? this.linkEntry(d.name, joinPosix(path, ref.slice(5)), undefined, d, record) : this.resolve(d.name, ref, undefined, { d, importer: record });
           if (entryId !== undefined) dep.entryId = entryId;
           if (g === 1) dep.dev = true;
           if (g === 2) dep.optional = true;

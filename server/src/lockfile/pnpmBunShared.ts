@@ -88,22 +88,33 @@ function keepOurSide(text: string): string {
  * reaches keep no flag. Index-based breadth-first walks, as this runs on every parse of thousands of entries.
  */
 export function markDevAndOptional(entries: LockEntry[], importers: Importer[], optionalEdges?: Map<string, Set<string>>): void {
+  // Plain loops, no callback per entry: under tsx every closure created also gets a `__name` property defined.
+  const count = entries.length;
   const indexOf = new Map<string, number>();
-  entries.forEach((e, i) => indexOf.set(e.id, i));
-  const deps = entries.map((e) => e.dependencies.map((d) => indexOf.get(d) ?? -1));
-  const required = entries.map((e, i) => {
-    const skip = optionalEdges?.get(e.id);
-    return skip === undefined ? deps[i] : deps[i].filter((_, k) => !skip.has(e.dependencies[k]));
-  });
-  const walk = (roots: number[], edges: number[][]): Uint8Array => {
-    const seen = new Uint8Array(entries.length);
-    const queue: number[] = [];
-    for (const r of roots) if (r >= 0 && seen[r] === 0) (seen[r] = 1), queue.push(r);
-    for (let q = 0; q < queue.length; q++) {
-      for (const next of edges[queue[q]]) if (next >= 0 && seen[next] === 0) (seen[next] = 1), queue.push(next);
+  for (let i = 0; i < count; i++) indexOf.set(entries[i].id, i);
+  const deps: number[][] = new Array<number[]>(count);
+  for (let i = 0; i < count; i++) {
+    const ids = entries[i].dependencies;
+    const edges = new Array<number>(ids.length);
+    for (let k = 0; k < ids.length; k++) edges[k] = indexOf.get(ids[k]) ?? -1;
+    deps[i] = edges;
+  }
+  let required = deps;
+  if (optionalEdges !== undefined) {
+    required = new Array<number[]>(count);
+    for (let i = 0; i < count; i++) {
+      const skip = optionalEdges.get(entries[i].id);
+      if (skip === undefined) {
+        required[i] = deps[i];
+        continue;
+      }
+      const ids = entries[i].dependencies;
+      const kept: number[] = [];
+      for (let k = 0; k < ids.length; k++) if (!skip.has(ids[k])) kept.push(deps[i][k]);
+      required[i] = kept;
     }
-    return seen;
-  };
+  }
+  const walk = (roots: number[], edges: number[][]): Uint8Array => walkFrom(roots, edges, count);
   const prodRoots: number[] = [];
   const devRoots: number[] = [];
   const requiredRoots: number[] = [];
@@ -118,10 +129,26 @@ export function markDevAndOptional(entries: LockEntry[], importers: Importer[], 
   const dev = walk(devRoots, deps);
   const any = optionalEdges === undefined ? undefined : walk([...prodRoots, ...devRoots], deps);
   const needed = optionalEdges === undefined ? undefined : walk(requiredRoots, required);
-  entries.forEach((entry, i) => {
+  for (let i = 0; i < count; i++) {
+    const entry = entries[i];
     if (prod[i] === 0 && dev[i] === 1) entry.dev = true;
     if (needed !== undefined && any !== undefined && needed[i] === 0 && any[i] === 1) entry.optional = true;
-  });
+  }
+}
+
+/** Breadth-first reachability over entry indexes (-1 edges lead nowhere). */
+function walkFrom(roots: number[], edges: number[][], count: number): Uint8Array {
+  const seen = new Uint8Array(count);
+  const queue: number[] = [];
+  for (const r of roots) if (r >= 0 && seen[r] === 0) (seen[r] = 1), queue.push(r);
+  for (let q = 0; q < queue.length; q++) {
+    const next = edges[queue[q]];
+    for (let k = 0; k < next.length; k++) {
+      const n = next[k];
+      if (n >= 0 && seen[n] === 0) (seen[n] = 1), queue.push(n);
+    }
+  }
+  return seen;
 }
 
 /**

@@ -9,11 +9,6 @@ export class Unexpected extends Error {
   }
 }
 
-export function plainStart(c: number): boolean {
-  // Indicators that cannot start a plain scalar, or start YAML features outside pnpm's subset.
-  return !(c === 38 || c === 42 || c === 33 || c === 124 || c === 62 || c === 37 || c === 64 || c === 96 || c === 123 || c === 91 || c === 93 || c === 125 || c === 44 || c === 63);
-}
-
 export function quoted(text: string, i: number, end: number): { value: string; end: number } {
   if (text.charCodeAt(i) === 39) {
     let value = "";
