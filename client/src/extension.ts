@@ -3,8 +3,9 @@ import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { CHECKED_NOTIFICATION, STATUS_NOTIFICATION, TREE_REQUEST, type StatusParams, type TreeResult } from "../../server/src/protocol/messages";
 import { registerCommands } from "./commands";
-import { createLanguageClient } from "./languageClient";
-import { createStatusItem, showStatus, showStopped } from "./status";
+import { crashHandler, createLanguageClient } from "./languageClient";
+import { RESTART_COMMAND_ID, RESTART_COMMAND_TITLE, RestartPolicy, type ConnectionErrorDecision, type RestartDecision } from "./restartPolicy";
+import { createStatusItem, RESTARTED_NOTE, showRestarted, showStatus, showStopped } from "./status";
 import { TREE_VIEW_ID, TrustTreeProvider } from "./views/trustTree";
 
 let client: LanguageClient | undefined;
@@ -24,11 +25,26 @@ export function activate(context: vscode.ExtensionContext): void {
   const view = vscode.window.createTreeView(TREE_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(outputChannel, statusItem, view);
 
+  // A server that dies is restarted a bounded number of times (issue #8); "Restart Server" resets the count.
+  const restarts = new RestartPolicy({ now: () => Date.now() });
+  const restartCommand: vscode.Command = { title: "Restart Server", command: RESTART_COMMAND_ID };
+  /** Stays in the status item's detail after a restart, so a crash is visible after the fact too. */
+  let crashNote: string | undefined;
+  // The client writes each decision's message to the output as one line; the status item says the rest, no pop-ups.
+  const onCrashDecision = (decision: RestartDecision | ConnectionErrorDecision) => {
+    if (decision.action === "restart") {
+      crashNote = RESTARTED_NOTE;
+      showRestarted(statusItem);
+    } else if (decision.action !== "continue" && decision.message !== undefined) {
+      showStopped(statusItem, decision.message, restartCommand);
+    }
+  };
+
   const start = async (): Promise<LanguageClient> => {
     if (client !== undefined) return client;
-    const started = createLanguageClient(context, outputChannel);
+    const started = createLanguageClient(context, outputChannel, crashHandler(restarts, onCrashDecision));
     started.onNotification(STATUS_NOTIFICATION, (status: StatusParams) => {
-      showStatus(statusItem, status);
+      showStatus(statusItem, status, crashNote);
       if (status.state === "idle") void tree.refresh();
     });
     started.onNotification(CHECKED_NOTIFICATION, () => void tree.refresh());
@@ -49,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): void {
     outputChannel,
     tree,
     ensureStarted: async () => {
+      if (restarts.stopped) throw new Error(`The server stopped after repeated crashes; run "${RESTART_COMMAND_TITLE}" to start it again.`);
       const running = await start();
       return {
         sendRequest: (method, params) => running.sendRequest(method, params),
@@ -64,6 +81,26 @@ export function activate(context: vscode.ExtensionContext): void {
       client = undefined;
       await previous?.stop();
       await start();
+    }),
+  );
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand(RESTART_COMMAND_ID, async () => {
+      restarts.reset();
+      crashNote = undefined;
+      const previous = client;
+      client = undefined;
+      try {
+        await previous?.dispose();
+      } catch (error) {
+        outputChannel.warn(`Stopping the previous server failed (starting a new one anyway): ${error instanceof Error ? error.message : String(error)}`);
+      }
+      try {
+        await start();
+        outputChannel.info("The Provenance Lens server was restarted on request.");
+      } catch (error) {
+        outputChannel.error(`Could not restart the language server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
     }),
   );
 

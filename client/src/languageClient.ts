@@ -1,9 +1,10 @@
 // Starting the language server (dist/server.js over IPC) for the supported lockfile names.
 import * as vscode from "vscode";
-import { LanguageClient, RevealOutputChannelOn, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, TransportKind, type ErrorHandler, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 import { LOCKFILE_NAMES } from "../../server/src/lockfile/index";
 import { POLICY_FILE_NAME, type InitializationOptions } from "../../server/src/protocol/messages";
 import { SETTINGS_SECTION } from "../../server/src/protocol/settings";
+import type { ConnectionErrorDecision, RestartDecision, RestartPolicy } from "./restartPolicy";
 
 /** The lockfiles the server handles; also where the language status item shows. */
 export const LOCKFILE_SELECTOR: { scheme: "file"; pattern: string }[] = LOCKFILE_NAMES.map((name) => ({ scheme: "file", pattern: `**/${name}` }));
@@ -11,7 +12,7 @@ export const LOCKFILE_SELECTOR: { scheme: "file"; pattern: string }[] = LOCKFILE
 /** `.provenance-lens.json` at any folder (the server reads the one at each workspace folder root). */
 export const POLICY_SELECTOR: { scheme: "file"; pattern: string } = { scheme: "file", pattern: `**/${POLICY_FILE_NAME}` };
 
-export function createLanguageClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel): LanguageClient {
+export function createLanguageClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel, errorHandler: ErrorHandler): LanguageClient {
   const module = context.asAbsolutePath("dist/server.js");
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -30,6 +31,27 @@ export function createLanguageClient(context: vscode.ExtensionContext, outputCha
     // Problems reach people as diagnostics and the status item, never as a channel popping open.
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     initializationOptions,
+    // A dead server is restarted a bounded number of times, said once each time (restartPolicy.ts).
+    errorHandler,
   };
   return new LanguageClient("provenanceLens", "Provenance Lens", serverOptions, clientOptions);
+}
+
+/**
+ * The client's error handler, deciding through `policy`. Every decision's message is marked handled: the client writes
+ * it to the output channel as one line and shows no pop-up; `onDecision` shows it in the status item.
+ */
+export function crashHandler(policy: RestartPolicy, onDecision: (decision: RestartDecision | ConnectionErrorDecision) => void): ErrorHandler {
+  return {
+    error(_error, _message, count) {
+      const decision = policy.connectionError(count);
+      onDecision(decision);
+      return { action: decision.action === "continue" ? ErrorAction.Continue : ErrorAction.Shutdown, message: decision.message, handled: true };
+    },
+    closed() {
+      const decision = policy.serverClosed();
+      onDecision(decision);
+      return { action: decision.action === "restart" ? CloseAction.Restart : CloseAction.DoNotRestart, message: decision.message, handled: true };
+    },
+  };
 }
