@@ -4,7 +4,7 @@
 import { bundleFromJSON, type Bundle } from "@sigstore/bundle";
 import { toSignedEntity, type Signer } from "@sigstore/verify";
 import type { ProvenanceVerdict } from "../protocol/verdicts";
-import type { PreparedTrust } from "./trustedRoot";
+import { memoizeCertificateEncoding, type PreparedTrust } from "./trustedRoot";
 
 export const PUBLISH_PREDICATE_TYPE = "https://github.com/npm/attestation/tree/main/specs/publish/v0.1";
 export const SLSA_V02_PREDICATE_TYPE = "https://slsa.dev/provenance/v0.2";
@@ -123,11 +123,20 @@ function verifyAttestation(raw: unknown, purl: string, digestHex: string, ctx: P
   if (subjectProblem !== undefined) return fail(subjectProblem);
 
   let signer: Signer;
+  // @sigstore/core's ASN.1 parser throws and catches an error for every OCTET STRING that does not hold DER (SCT
+  // lists, key identifiers): several per certificate, each capturing a stack nobody reads. Only the message of an
+  // error from here is ever used, so no stack is captured while the library runs (restored before returning).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
-    signer = ctx.trust.verifier.verify(toSignedEntity(bundle));
+    const entity = toSignedEntity(bundle);
+    if (entity.key.$case === "certificate") memoizeCertificateEncoding(entity.key.certificate);
+    signer = ctx.trust.verifier.verify(entity);
   } catch (error) {
     const code = isRecord(error) && typeof error.code === "string" ? ` [${error.code}]` : "";
     return fail(`does not verify${code}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   return { ok: true, value: { predicateType, statement, bundle, signer } };
 }

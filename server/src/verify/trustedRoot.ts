@@ -1,6 +1,7 @@
 // The Sigstore trusted root (Fulcio CAs, Rekor logs, CT logs, TSAs) and the verifier built from it once.
 import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { crypto as sigstoreCrypto, type ASN1Obj, type X509Certificate } from "@sigstore/core";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import { Verifier, VerificationError, toTrustMaterial, type TrustMaterial, type VerifierOptions } from "@sigstore/verify";
 // esbuild inlines this JSON into the bundle, so the shipped root needs no node_modules at run time.
@@ -147,6 +148,80 @@ function keyFinderOf(keys: ReadonlyMap<string, RegistryKey>): TrustMaterial["pub
   };
 }
 
+// Hot path (issue #7: profiled with bench/verifyBundles.ts). @sigstore/core re-encodes a certificate's parsed ASN.1
+// tree to DER on every X509Certificate.equals, publicKey read and signature check, allocating two 1 KiB buffers per
+// node: 43% of a provenance bundle's verification time, and the same trusted CA certificates are re-encoded and their
+// signatures re-checked for every bundle. These are pure functions of objects nothing mutates (the library clones a
+// certificate before the one edit it makes, for SCTs), so each instance keeps its first answer, computed by the
+// library's own code: every check still runs, on the same bytes, at least once per certificate.
+
+function memoizeDer(node: ASN1Obj): void {
+  const der = node.toDER();
+  Object.defineProperty(node, "toDER", { value: () => der, configurable: true });
+}
+
+/** Key objects of trusted certificates, made on first use: `createPublicKey` per bundle was 6% of its time. */
+const trustedKeys = new WeakMap<X509Certificate, KeyObject>();
+
+function trustedKeyOf(cert: X509Certificate): KeyObject | undefined {
+  if (!trustedCertificates.has(cert)) return undefined;
+  let key = trustedKeys.get(cert);
+  if (key === undefined) trustedKeys.set(cert, (key = sigstoreCrypto.createPublicKey(cert.publicKey)));
+  return key;
+}
+
+const trustedCertificates = new WeakSet<X509Certificate>();
+
+/**
+ * Makes a parsed certificate encode its public key, its TBS part and its whole DER once each, bottom up so that the
+ * larger encodings reuse the smaller (a bundle's leaf: the chain check, the signer's key and the SCT check all read
+ * them). Checked against a trusted issuer, it uses that issuer's key object instead of parsing the key again: the
+ * same check as X509Certificate.verify (signature over the TBS DER, by the issuer's key, with its own algorithm).
+ */
+export function memoizeCertificateEncoding(cert: X509Certificate): void {
+  const publicKey = cert.publicKey;
+  Object.defineProperty(cert, "publicKey", { value: publicKey, configurable: true });
+  memoizeDer(cert.tbsCertificate);
+  memoizeDer(cert.root);
+  const verify = cert.verify.bind(cert);
+  const verifyWithKnownKey = (issuer?: X509Certificate): boolean => {
+    const key = issuer === undefined ? undefined : trustedKeyOf(issuer);
+    if (key === undefined) return verify(issuer);
+    return sigstoreCrypto.verify(cert.tbsCertificate.toDER(), key, cert.signatureValue, cert.signatureAlgorithm);
+  };
+  Object.defineProperty(cert, "verify", { value: verifyWithKnownKey, configurable: true });
+}
+
+/**
+ * A trusted CA certificate (from the root document, kept for the verifier's life) also remembers whether its
+ * signature verified under each issuer it was checked with: a self-signed Fulcio root, or an intermediate under its
+ * root, is otherwise verified again (ECDSA P-384) for every bundle. Issuers are remembered by identity, weakly: a
+ * bundle's own certificate offered as an issuer is a new object each time and is checked each time.
+ */
+function memoizeTrustedCertificate(cert: X509Certificate): void {
+  memoizeCertificateEncoding(cert);
+  trustedCertificates.add(cert);
+  const verify = cert.verify.bind(cert);
+  let self: boolean | undefined;
+  const byIssuer = new WeakMap<X509Certificate, boolean>();
+  const remembered = (issuer?: X509Certificate): boolean => {
+    if (issuer === undefined) return (self ??= verify());
+    let verdict = byIssuer.get(issuer);
+    if (verdict === undefined) byIssuer.set(issuer, (verdict = verify(issuer)));
+    return verdict;
+  };
+  Object.defineProperty(cert, "verify", { value: remembered, configurable: true });
+}
+
+/** The library's trust material, with the trusted certificates' work memoized (see memoizeTrustedCertificate). */
+function trustMaterialOf(root: TrustedRoot, keys: ReadonlyMap<string, RegistryKey>): TrustMaterial {
+  const material = toTrustMaterial(root, keyFinderOf(keys));
+  for (const authority of [...material.certificateAuthorities, ...material.timestampAuthorities]) {
+    for (const cert of authority.certChain) memoizeTrustedCertificate(cert);
+  }
+  return material;
+}
+
 /**
  * The verifier for a root and the registry keys that may sign publish attestations (for npmjs packages pass ONLY
  * the pinned keys). Built once and cached: parsing the root's certificates is the costly part.
@@ -155,6 +230,14 @@ export function prepareTrust(root: LoadedTrustedRoot, keys: readonly RegistryKey
   const id = trustMaterialIdOf(root, keys);
   const cached = prepared.get(id);
   if (cached !== undefined) return cached;
+  const entry = createPreparedTrust(root, keys);
+  if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
+  prepared.set(id, entry);
+  return entry;
+}
+
+/** A new verifier every call, outside prepareTrust's cache (benchmarks start each round from nothing). */
+export function createPreparedTrust(root: LoadedTrustedRoot, keys: readonly RegistryKey[]): PreparedTrust {
   const byId = new Map(keys.map((k) => [k.keyid, k]));
   const thresholds = {
     tlogThreshold: 1,
@@ -164,14 +247,11 @@ export function prepareTrust(root: LoadedTrustedRoot, keys: readonly RegistryKey
     // The Rekor entry's signed integration time is the timestamp every bundle we accept carries.
     timestampThreshold: 1,
   };
-  const entry: PreparedTrust = {
-    trustMaterialId: id,
+  return {
+    trustMaterialId: trustMaterialIdOf(root, keys),
     root,
     keys: byId,
-    verifier: new Verifier(toTrustMaterial(root.root, keyFinderOf(byId)), thresholds),
+    verifier: new Verifier(trustMaterialOf(root.root, byId), thresholds),
     thresholds,
   };
-  if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
-  prepared.set(id, entry);
-  return entry;
 }
