@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import type { CheckerFactory } from "../../server/src/features/checkerFactory";
+import { TREE_REQUEST, type TreeResult } from "../../server/src/protocol/messages";
 import { parseOnlyChecker, type CheckRequest, type CheckResult } from "../../server/src/verify/checker";
 import { ManualClock, startInProcess, type TestClient } from "./harness";
 
@@ -116,9 +117,9 @@ test("1,000 rapid edits: superseded checks never run, memory and per-document st
     assert.equal(clock.waiting, 0);
 
     // One result for the one open document, nothing pending, and it answers for the current text.
-    const tree = await client.connection.sendRequest("provenanceLens/tree", {});
+    const tree: TreeResult = await client.connection.sendRequest(TREE_REQUEST, {});
     assert.deepEqual([tree.lockfiles.length, tree.state], [1, "idle"]);
-    assert.equal(tree.lockfiles[0].uri, uri);
+    assert.equal(tree.lockfiles[0]?.uri, uri);
     const line = texts[(EDITS + 1) % 2]!.split("\n").findIndex((l) => l.includes('"node_modules/pkg-007"'));
     const hover = await client.hover(uri, line, 8);
     assert.ok(hover?.contents.value.includes(`pkg-007@1.0.${(EDITS + 1) % 2}`), JSON.stringify(hover));
