@@ -140,8 +140,8 @@ const REAL_FILES = [
 ];
 
 test("a memoized certificate encodes and checks exactly as a freshly parsed one (public-good chains)", { skip: skipWithoutFixtures }, () => {
-  const raw: Buffer[] = [];
-  for (const ca of shippedTrustedRoot().root.certificateAuthorities) for (const c of ca.certChain?.certificates ?? []) raw.push(Buffer.from(c.rawBytes));
+  const raw: Buffer<ArrayBuffer>[] = [];
+  for (const ca of shippedTrustedRoot().root.certificateAuthorities) for (const c of ca.certChain?.certificates ?? []) raw.push(Buffer.from(Uint8Array.from(c.rawBytes)));
   for (const file of REAL_FILES) {
     for (const a of readFixture<Doc>(file).attestations) if (a.predicateType.startsWith("https://slsa.dev/")) raw.push(Buffer.from(leafHolder(a).rawBytes, "base64"));
   }
