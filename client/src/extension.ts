@@ -77,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // Trust changes what the server may do (it runs limited, offline, until trusted): restart it to say so.
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      restarts.reset(); // A new server on purpose, as with Restart Server: earlier crashes no longer count.
       const previous = client;
       client = undefined;
       await previous?.stop();
