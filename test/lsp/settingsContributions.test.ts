@@ -26,6 +26,7 @@ const EDITOR_COMMANDS = [
   "provenanceLens.offerInstall",
   "provenanceLens.review",
   "provenanceLens.endReview",
+  "provenanceLens.restartServer",
 ];
 
 const manifest = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8"));
