@@ -132,7 +132,12 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
     let key: string;
     let keyEnd: number;
     let j: number;
-    if (first === 39 || first === 34) {
+    const close = first === 39 ? text.indexOf("'", i + 1) : -1;
+    if (close !== -1 && close < end && text.charCodeAt(close + 1) === 58) {
+      // The usual quoted key ('@scope/name@1.0.0':) sliced here: no result object or call into the syntax module.
+      key = text.slice(i + 1, close);
+      keyEnd = j = close + 1;
+    } else if (first === 39 || first === 34) {
       const q = quoted(text, i, end);
       key = q.value;
       keyEnd = j = q.end;
@@ -357,7 +362,7 @@ function readFlowResolution(text: string, i: number, end: number, entry: PnpmEnt
     const close = text.indexOf("}", i);
     if (close !== -1 && close < end && restIsEmpty(text, close + 1, end)) {
       const value = text.slice(i + 12, close);
-      if (isBase64Sri(value)) {
+      if (readsAsItself(value)) {
         entry.resolution.integrity = value;
         return;
       }
@@ -422,21 +427,19 @@ function plainStart(c: number): boolean {
 }
 
 /**
- * `sha(1|256|384|512)-<base64>=*`, nothing YAML would read differently (no spaces, commas, colons, quotes or
- * brackets). By character codes: the equivalent anchored regex was 5-7% of a scan.
+ * Whether a plain scalar (starting with a letter) inside a one-line flow map, up to its closing brace, is read by
+ * YAML as exactly its text: no whitespace (trimmed, or a comment after it), no flow indicator, no final ':'.
+ * Native indexOf calls on the short slice: per-character JavaScript (or a regex over an SRI alphabet) costs ~7 ns a
+ * character on this machine and was 5-12% of a scan; these searches take a quarter of that.
  */
-function isBase64Sri(value: string): boolean {
-  const dash = value.indexOf("-");
-  if (dash < 4 || !value.startsWith("sha")) return false;
-  const bits = value.slice(3, dash);
-  if (bits !== "512" && bits !== "1" && bits !== "256" && bits !== "384") return false;
-  let i = dash + 1;
-  const length = value.length;
-  for (; i < length; i++) {
-    const c = value.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 47 && c <= 57) || c === 43)) break;
-  }
-  if (i === dash + 1) return false;
-  while (i < length && value.charCodeAt(i) === 61) i++;
-  return i === length;
+function readsAsItself(value: string): boolean {
+  return (
+    value.indexOf(" ") === -1 &&
+    value.indexOf(",") === -1 &&
+    value.indexOf("[") === -1 &&
+    value.indexOf("]") === -1 &&
+    value.indexOf("{") === -1 &&
+    value.indexOf("\t") === -1 &&
+    value.charCodeAt(value.length - 1) !== 58
+  );
 }

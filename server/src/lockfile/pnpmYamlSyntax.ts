@@ -79,8 +79,11 @@ export function resolvePlain(raw: string): unknown {
   }
 }
 
-/** One-line flow collections: `{integrity: sha512-..., tarball: https://...}`, `[x64]`, `{}`. */
-const PLAIN_RUN = /(?:[^,[\]{}:\n\r]|:(?=[^ \n\r]))*/y;
+/**
+ * One-line flow collections: `{integrity: sha512-..., tarball: https://...}`, `[x64]`, `{}`. Inside them a ':' is
+ * part of a plain scalar only before a character that is neither a space nor a flow indicator (`{a: x:}` is not "x:").
+ */
+const PLAIN_RUN = /(?:[^,[\]{}:\n\r]|:(?=[^ \n\r,[\]{}]))*/y;
 
 export class FlowReader {
   constructor(private readonly text: string, private i: number, private readonly end: number) {}
