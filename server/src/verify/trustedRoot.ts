@@ -155,8 +155,48 @@ function keyFinderOf(keys: ReadonlyMap<string, RegistryKey>): TrustMaterial["pub
 // certificate before the one edit it makes, for SCTs), so each instance keeps its first answer, computed by the
 // library's own code: every check still runs, on the same bytes, at least once per certificate.
 
+/** Bytes of a DER length (`ASN1Obj.toDER`'s encodeLength: one byte below 128, else 0x80|n and n big-endian bytes). */
+function lengthSize(length: number): number {
+  let size = 1;
+  if (length >= 128) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) size++;
+  return size;
+}
+
+/**
+ * Byte for byte what `ASN1Obj.toDER()` returns (its tag byte, minimal length, then the value or, for a node with
+ * children, their encodings), written into one buffer sized in advance: the library grows a stream in 1 KiB blocks
+ * for every node. Hand-written because it is the hot part of certificate handling; tested against the library.
+ */
+export function encodeDer(node: ASN1Obj): Buffer {
+  const contentSizes = new Map<ASN1Obj, number>();
+  const sizeOf = (n: ASN1Obj): number => {
+    let content = 0;
+    if (n.subs.length > 0) for (const sub of n.subs) content += sizeOf(sub);
+    else content = n.value.length;
+    contentSizes.set(n, content);
+    return 1 + lengthSize(content) + content;
+  };
+  const out = Buffer.allocUnsafe(sizeOf(node));
+  const write = (n: ASN1Obj, at: number): number => {
+    const content = contentSizes.get(n)!;
+    out[at++] = n.tag.toDER();
+    if (content < 128) out[at++] = content;
+    else {
+      const bytes = lengthSize(content) - 1;
+      out[at++] = 0x80 | bytes;
+      for (let i = bytes - 1, rest = content; i >= 0; i--, rest = Math.floor(rest / 256)) out[at + i] = rest % 256;
+      at += bytes;
+    }
+    if (n.subs.length === 0) return at + n.value.copy(out, at);
+    for (const sub of n.subs) at = write(sub, at);
+    return at;
+  };
+  write(node, 0);
+  return out;
+}
+
 function memoizeDer(node: ASN1Obj): void {
-  const der = node.toDER();
+  const der = encodeDer(node);
   Object.defineProperty(node, "toDER", { value: () => der, configurable: true });
 }
 
@@ -190,6 +230,16 @@ export function memoizeCertificateEncoding(cert: X509Certificate): void {
     return sigstoreCrypto.verify(cert.tbsCertificate.toDER(), key, cert.signatureValue, cert.signatureAlgorithm);
   };
   Object.defineProperty(cert, "verify", { value: verifyWithKnownKey, configurable: true });
+  // The SCT check clones the certificate, removes the SCT extension from the clone and encodes the clone's TBS part:
+  // that one encoding is made here too (never remembered: the clone is edited before it is encoded).
+  const clone = cert.clone.bind(cert);
+  const cloneWithFastEncoding = (): X509Certificate => {
+    const copy = clone();
+    const tbs = copy.tbsCertificate;
+    Object.defineProperty(tbs, "toDER", { value: () => encodeDer(tbs), configurable: true });
+    return copy;
+  };
+  Object.defineProperty(cert, "clone", { value: cloneWithFastEncoding, configurable: true });
 }
 
 /**

@@ -4,11 +4,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { bundleFromJSON } from "@sigstore/bundle";
-import { X509Certificate } from "@sigstore/core";
+import { ASN1Obj, X509Certificate } from "@sigstore/core";
 import { Verifier, toSignedEntity, toTrustMaterial } from "@sigstore/verify";
 import { NPMJS_REGISTRY_KEYS, parseKeysResponse, type RegistryKey } from "../../../server/src/verify/npmKeys";
 import { SLSA_V1_PREDICATE_TYPE, verifyAttestations, type AttestedVersion } from "../../../server/src/verify/provenance";
-import { createPreparedTrust, memoizeCertificateEncoding, shippedTrustedRoot, trustedRootFromJSON, type LoadedTrustedRoot, type PreparedTrust } from "../../../server/src/verify/trustedRoot";
+import { createPreparedTrust, encodeDer, memoizeCertificateEncoding, shippedTrustedRoot, trustedRootFromJSON, type LoadedTrustedRoot, type PreparedTrust } from "../../../server/src/verify/trustedRoot";
 import { integrityOf, startTestRegistry, type PackageSpec, type TestRegistry } from "../../registry";
 import { readFixture, skipWithoutFixtures } from "./sharedFixtures";
 
@@ -175,4 +175,42 @@ test("a real provenance certificate with a flipped signature fails after the sam
   assert.match(verdict.reason ?? "", /SLSA provenance .* \[CERTIFICATE_ERROR\]/);
   assert.deepEqual(libraryOutcomes(broken, trust), ["ok", "fails CERTIFICATE_ERROR"]);
   assert.equal(verifyAttestations(pkg, doc, { trust }).status, "verified");
+});
+
+/** DER of a primitive OCTET STRING of `size` zero bytes, with a minimal length (zeros do not parse as children). */
+function octetString(size: number): Buffer<ArrayBuffer> {
+  const length = size < 128 ? [size] : (() => {
+    const bytes: number[] = [];
+    for (let rest = size; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
+    return [0x80 | bytes.length, ...bytes];
+  })();
+  return Buffer.concat([Buffer.from([0x04, ...length]), Buffer.alloc(size)]);
+}
+
+function everyNode(node: ASN1Obj): ASN1Obj[] {
+  return [node, ...node.subs.flatMap(everyNode)];
+}
+
+test("encodeDer writes what ASN1Obj.toDER writes, for every node of real and mock certificates and every length form", () => {
+  const ders: Buffer<ArrayBuffer>[] = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 70_000].map(octetString);
+  // A constructed node whose content needs a long length, around a node that needs one too.
+  const inner = octetString(300);
+  ders.push(Buffer.concat([Buffer.from([0x30, 0x82, (inner.length >> 8) & 0xff, inner.length & 0xff]), inner]));
+  const json = registry.trustedRoot as { certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[] };
+  ders.push(Buffer.from(json.certificateAuthorities[0].certChain.certificates[0].rawBytes, "base64"));
+  ders.push(Buffer.from(leafHolder(docs.get("memo-a")!.attestations[1]).rawBytes, "base64"));
+  if (skipWithoutFixtures === false) {
+    for (const file of REAL_FILES) {
+      for (const a of readFixture<Doc>(file).attestations) if (a.predicateType.startsWith("https://slsa.dev/")) ders.push(Buffer.from(leafHolder(a).rawBytes, "base64"));
+    }
+  }
+  let nodes = 0;
+  for (const der of ders) {
+    for (const node of everyNode(ASN1Obj.parseBuffer(der))) {
+      assert.deepEqual(encodeDer(node), node.toDER());
+      nodes++;
+    }
+    assert.deepEqual(encodeDer(ASN1Obj.parseBuffer(der)), der, "minimal DER re-encodes to itself");
+  }
+  assert.ok(nodes > 200, `compared ${nodes} nodes`);
 });
