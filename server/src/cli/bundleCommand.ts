@@ -3,12 +3,11 @@
 import * as path from "node:path";
 import { BundleRecorder, bundledLockfileOf, chooseTrustedRoot, describeBundle, loadTrustBundle, trustedRootJsonOf, writeTrustBundle, type BundledLockfile } from "../bundle/index";
 import type { CheckerOptions } from "../features/checkerFactory";
-import { isLockfileName, LOCKFILE_NAMES, packagesOf, parseLockfile, type LockedPackage, type ParsedLockfile } from "../lockfile/index";
+import { packagesOf, parseLockfile, type LockedPackage, type ParsedLockfile } from "../lockfile/index";
 import { PACKAGE_STATUSES, type PackageStatus, type RegistryNotice } from "../protocol/verdicts";
 import { isNpmjsRegistry } from "../verify/npmKeys";
 import { shippedTrustedRoot } from "../verify/trustedRoot";
-import { findLockfiles, readManifests } from "../workspace/discovery";
-import { errorCode } from "../workspace/fileSystem";
+import { lockfilesIn, readManifests } from "../workspace/discovery";
 import type { CheckCommand } from "./args";
 import type { CliDeps, ExitCode } from "./run";
 
@@ -30,7 +29,7 @@ export async function runBundle(command: BundleCommand, deps: CliDeps, optionsOf
     return 2;
   };
   const target = path.resolve(deps.cwd, command.check.target ?? ".");
-  const lockfiles = await lockfilesOf(target, deps);
+  const lockfiles = await lockfilesIn(deps.fs, target);
   if (typeof lockfiles === "string") return fail(lockfiles);
   const options = await optionsOf(command.check, deps);
   if (typeof options === "string") return fail(options);
@@ -120,19 +119,6 @@ export async function trustBundleOptionsOf(command: CheckCommand & { trustBundle
   return { ...base, offline: true, trustedRoot: choice.root, trustBundle: loaded.loaded };
 }
 
-/** The lockfiles to bundle (as `check` finds them), or why there are none. */
-async function lockfilesOf(target: string, deps: Pick<CliDeps, "fs">): Promise<string[] | string> {
-  try {
-    const found = await findLockfiles(deps.fs, target);
-    return found.length > 0 ? found : `No lockfile found in ${target} (node_modules is not searched).`;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOTDIR" && isLockfileName(target)) return [target];
-    if (code === "ENOTDIR") return `${target} is not a lockfile: expected one of ${LOCKFILE_NAMES.join(", ")}.`;
-    if (code === "ENOENT") return `${target} does not exist.`;
-    return `cannot read ${target}: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
 
 function displayPath(cwd: string, file: string): string {
   const relative = path.relative(cwd, file);

@@ -1,6 +1,6 @@
 // `provenance-lens check`: find lockfiles, read manifests, parse, check, print. I/O comes in through deps.
 import * as path from "node:path";
-import { isLockfileName, LOCKFILE_NAMES } from "../lockfile/index";
+import { isLockfileName } from "../lockfile/index";
 import type { CheckerFactory, CheckerOptions } from "../features/checkerFactory";
 import { gitRevisionFileSystem, repositoryPathOf, repositoryPrefix, resolveRevision, type GitOptions } from "../review/git";
 import { reviewLockfile } from "../review/reviewLockfile";
@@ -8,8 +8,8 @@ import type { Checker } from "../verify/checker";
 import { parseKeysResponse } from "../verify/npmKeys";
 import { describeTrustedRoot, shippedTrustedRoot, trustedRootFromFile } from "../verify/trustedRoot";
 import { analyzeLockfile, type LockfileAnalysis } from "../workspace/analyze";
-import { findLockfiles, readManifests } from "../workspace/discovery";
-import { errorCode, type FileSystem } from "../workspace/fileSystem";
+import { lockfilesIn, readManifests } from "../workspace/discovery";
+import type { FileSystem } from "../workspace/fileSystem";
 import type { CheckCommand, CliCommand } from "./args";
 import { USAGE } from "./args";
 import { runBundle, trustBundleOptionsOf } from "./bundleCommand";
@@ -128,7 +128,7 @@ export async function checkerOptionsOf(command: CheckCommand, deps: Pick<CliDeps
 
 async function runCheck(command: CheckCommand, deps: CliDeps): Promise<ExitCode> {
   const target = path.resolve(deps.cwd, command.target ?? ".");
-  const lockfiles = await lockfilesOf(target, deps);
+  const lockfiles = await lockfilesIn(deps.fs, target);
   if (typeof lockfiles === "string") {
     deps.stderr(`provenance-lens: ${lockfiles}\n`);
     return 2;
@@ -255,17 +255,3 @@ export function withProgress(checker: Checker, deps: Pick<CliDeps, "stderr" | "s
   };
 }
 
-/** The lockfiles to check, or why there are none (a usage error). */
-async function lockfilesOf(target: string, deps: CliDeps): Promise<string[] | string> {
-  try {
-    const found = await findLockfiles(deps.fs, target);
-    return found.length > 0 ? found : `No lockfile found in ${target} (node_modules is not searched).`;
-  } catch (error) {
-    const code = errorCode(error);
-    // Not a folder: then it must name a lockfile, read (and reported if unreadable) by the caller.
-    if (code === "ENOTDIR" && isLockfileName(target)) return [target];
-    if (code === "ENOTDIR") return `${target} is not a lockfile: expected one of ${LOCKFILE_NAMES.join(", ")}.`;
-    if (code === "ENOENT") return `${target} does not exist.`;
-    return `cannot read ${target}: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}

@@ -1,7 +1,7 @@
 // Finding lockfiles in a folder tree and reading the package.json files that go with them.
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { LOCKFILE_NAMES, type WorkspaceManifest } from "../lockfile/index";
+import { isLockfileName, LOCKFILE_NAMES, type WorkspaceManifest } from "../lockfile/index";
 import { errorCode, type FileSystem } from "./fileSystem";
 
 /** Folders never searched: installed packages carry their own (irrelevant) lockfiles. */
@@ -196,4 +196,22 @@ function globToRegExp(glob: string): RegExp {
     else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
   }
   return new RegExp(`^${source}$`);
+}
+
+/**
+ * The lockfiles of a folder (or the one lockfile a path names), or why there are none, in words for a usage error.
+ * What `check` and `bundle` both take as their target.
+ */
+export async function lockfilesIn(fs: FileSystem, target: string): Promise<string[] | string> {
+  try {
+    const found = await findLockfiles(fs, target);
+    return found.length > 0 ? found : `No lockfile found in ${target} (node_modules is not searched).`;
+  } catch (error) {
+    const code = errorCode(error);
+    // Not a folder: then it must name a lockfile, read (and reported if unreadable) by the caller.
+    if (code === "ENOTDIR" && isLockfileName(target)) return [target];
+    if (code === "ENOTDIR") return `${target} is not a lockfile: expected one of ${LOCKFILE_NAMES.join(", ")}.`;
+    if (code === "ENOENT") return `${target} does not exist.`;
+    return `cannot read ${target}: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

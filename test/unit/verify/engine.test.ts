@@ -2,7 +2,7 @@
 // bundles, each misbehaviour giving its verdict while every other package still verifies.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { LockedPackage } from "../../../server/src/lockfile/model";
@@ -11,7 +11,8 @@ import type { PackageStatus, Verdict } from "../../../server/src/protocol/verdic
 import { VerdictCache } from "../../../server/src/registry/cache";
 import { VerificationEngine, type EngineOptions } from "../../../server/src/verify/engine";
 import { trustedRootFromJSON } from "../../../server/src/verify/trustedRoot";
-import { integrityOf, startTestRegistry, type Misbehaviour, type PackageSpec, type TestRegistry } from "../../registry";
+import { startTestRegistry, type Misbehaviour, type PackageSpec, type TestRegistry } from "../../registry";
+import { isolatedConfig, lockedPackage, projectDir } from "../../hostile/harness";
 
 interface Case {
   name: string;
@@ -47,33 +48,6 @@ const CASES: Case[] = [
 ];
 
 const specOf = (c: Case): PackageSpec => ({ name: c.name, versions: [{ version: c.version ?? "1.0.0", provenance: c.provenance }] });
-
-function lockedPackage(spec: PackageSpec): LockedPackage {
-  const v = spec.versions[0];
-  return {
-    name: spec.name,
-    version: v.version,
-    source: "registry",
-    integrity: integrityOf(spec.name, v),
-    dev: false,
-    optional: false,
-    direct: true,
-    entryIds: [`node_modules/${spec.name}`],
-    locations: [{ start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }],
-  };
-}
-
-function isolatedConfig(): Pick<EngineOptions, "env" | "homeDir" | "globalConfigPath"> {
-  const home = mkdtempSync(path.join(tmpdir(), "pl-home-"));
-  return { env: {}, homeDir: home, globalConfigPath: path.join(home, "no-global-npmrc") };
-}
-
-function projectDir(npmrc?: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "pl-project-"));
-  writeFileSync(path.join(dir, "package.json"), "{}\n");
-  if (npmrc !== undefined) writeFileSync(path.join(dir, ".npmrc"), npmrc);
-  return path.join(dir, "package-lock.json");
-}
 
 async function check(engine: VerificationEngine, packages: LockedPackage[], lockfilePath = projectDir()) {
   const parsed = { format: "npm" as const, lockfileVersion: 3, entries: [], importers: [], problems: [] };
@@ -156,7 +130,7 @@ describe("registries that strip, hang or need a token", () => {
     { name: "beta", versions: [{ version: "2.0.0" }] },
     { name: "gamma", versions: [{ version: "3.0.0" }] },
   ];
-  const packages = specs.map(lockedPackage);
+  const packages = specs.map((spec) => lockedPackage(spec));
 
   async function withRegistry(options: Parameters<typeof startTestRegistry>[0], fn: (registry: TestRegistry, engineOptions: EngineOptions) => Promise<void>): Promise<void> {
     const registry = await startTestRegistry(options);
@@ -231,7 +205,7 @@ describe("re-checks within one process", () => {
       const root = trustedRootFromJSON(JSON.stringify(registry.trustedRoot), "file");
       assert.ok(root.ok);
       const engine = new VerificationEngine({ ...isolatedConfig(), trusted: true, registry: registry.url, trustedRoot: root.root });
-      const packages = specs.map(lockedPackage);
+      const packages = specs.map((spec) => lockedPackage(spec));
       const lockfilePath = projectDir();
       const first = await check(engine, packages, lockfilePath);
       const seen = registry.requests.length;
