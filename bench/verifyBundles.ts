@@ -2,10 +2,12 @@
 // version). Starts the loopback test registry in this process, fetches the attestations of N versions (SLSA
 // provenance with a Fulcio certificate + npm publish attestation each), then verifies them on this thread, one round
 // after another, each round with a fresh verifier so that nothing a round learned helps the next:
-//   node --import tsx bench/verifyBundles.ts [--versions N] [--rounds R] [--mode prepared|library|both]
+//   node --import tsx bench/verifyBundles.ts [--versions N] [--rounds R] [--mode prepared|library|both] [--pool W]
 // Modes: "library" is @sigstore/verify's Verifier as the library builds it (toTrustMaterial, no caches on our side);
 // "prepared" is what the product uses (prepareTrust). Both go through verifyAttestations and must give the same
-// verdicts. Prints the median ms per version (and per round), and the verdict counts. Prints, never asserts on time.
+// verdicts. Prints the median ms per version (and per round), and the verdict counts. With --pool W (default 2; 0:
+// off) the loopback versions are also verified through the engine's worker pool of W threads, all at once, as a cold
+// check hands them over: wall and process CPU per version. Prints, never asserts on time.
 import path from "node:path";
 import { readFileSync, existsSync } from "node:fs";
 import { Verifier, toTrustMaterial } from "@sigstore/verify";
@@ -14,6 +16,7 @@ import { verifyAttestations, type AttestedVersion } from "../server/src/verify/p
 import { createPreparedTrust, trustedRootFromJSON, type LoadedTrustedRoot, type PreparedTrust } from "../server/src/verify/trustedRoot";
 import type { ProvenanceVerdict } from "../server/src/protocol/verdicts";
 import { integrityOf, startTestRegistry, type PackageSpec } from "../test/registry";
+import { AttestationPool } from "../server/src/verify/attestationPool";
 import { arg, load, median, SHARED } from "./benchUtil";
 
 type Mode = "prepared" | "library";
@@ -132,6 +135,38 @@ function run(label: string, modes: readonly Mode[], rounds: number, samples: rea
   }
 }
 
+/** All samples handed to a worker pool at once; a warm-up pass first starts the workers and loads their code. */
+async function poolRounds(workers: number, rounds: number, samples: readonly Sample[], root: LoadedTrustedRoot, keys: readonly RegistryKey[]): Promise<void> {
+  const pool = new AttestationPool(workers);
+  if (pool.unavailable !== undefined) {
+    console.log(`pool        skipped: ${pool.unavailable}`);
+    return;
+  }
+  try {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    let statuses = "";
+    for (let i = 0; i <= rounds; i++) {
+      const cpuStart = process.cpuUsage();
+      const start = performance.now();
+      const verdicts = await Promise.all(samples.map((s) => pool.verify(s.pkg, s.doc, root, keys)));
+      const used = process.cpuUsage(cpuStart);
+      if (i === 0) continue; // warm-up
+      wall.push((performance.now() - start) / samples.length);
+      cpu.push((used.user + used.system) / 1000 / samples.length);
+      const counts = new Map<string, number>();
+      for (const v of verdicts) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
+      statuses = [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
+    }
+    console.log(
+      `pool of ${workers}   wall ${median(wall).toFixed(2)} ms/version (rounds: ${wall.map((n) => n.toFixed(2)).join(" ")}); ` +
+        `CPU, all threads ${median(cpu).toFixed(2)} ms/version; verdicts: ${statuses}`,
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
 async function main(): Promise<void> {
   const count = Number(arg("--versions", "100"));
   const rounds = Number(arg("--rounds", "5"));
@@ -140,6 +175,8 @@ async function main(): Promise<void> {
   console.log(`verifyBundles: ${count} loopback versions (2 bundles each), ${rounds} rounds, modes ${modes.join(", ")}; load ${load()}`);
   const loopback = await loopbackSamples(count);
   run("loopback   ", modes, rounds, loopback.samples, loopback.root, loopback.keys);
+  const workers = Number(arg("--pool", "2"));
+  if (workers > 0) await poolRounds(workers, rounds, loopback.samples, loopback.root, loopback.keys);
   const real = publicGoodSamples();
   if (real === undefined) console.log("public-good: skipped (no shared fixtures; set PROVENANCE_LENS_SHARED)");
   // Repeated so a round is long enough to time; each round still starts from a fresh verifier.

@@ -12,6 +12,8 @@ import type { VerifyAnswer, VerifyTask } from "./verifyWorker";
 
 interface Slot {
   worker: Worker;
+  /** Digests of the trusted roots whose text this worker has been sent (it keeps them for its life). */
+  roots: Set<string>;
   busy: number;
   idle?: NodeJS.Timeout;
 }
@@ -50,7 +52,9 @@ export class AttestationPool {
   verify(pkg: AttestedVersion, doc: unknown, root: LoadedTrustedRoot, keys: readonly RegistryKey[]): Promise<ProvenanceVerdict> {
     const slot = this.#pick();
     const id = this.#next++;
-    const task: VerifyTask = { id, pkg, doc, root: { text: root.text, source: root.source, path: root.path, digest: root.digest }, keys: [...keys] };
+    const text = slot.roots.has(root.digest) ? undefined : root.text;
+    slot.roots.add(root.digest);
+    const task: VerifyTask = { id, pkg, doc, root: { text, source: root.source, path: root.path, digest: root.digest }, keys: [...keys] };
     return new Promise<ProvenanceVerdict>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();
@@ -83,7 +87,7 @@ export class AttestationPool {
     const worker = script.endsWith(".ts")
       ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, { ...options, eval: true })
       : new Worker(script, options);
-    const slot: Slot = { worker, busy: 0 };
+    const slot: Slot = { worker, roots: new Set(), busy: 0 };
     worker.unref();
     worker.on("message", (answer: VerifyAnswer) => {
       const pending = this.#pending.get(answer.id);

@@ -10,7 +10,8 @@ export interface VerifyTask {
   id: number;
   pkg: AttestedVersion;
   doc: unknown;
-  root: { text: string; source: TrustedRootSource; path?: string; digest: string };
+  /** The root's text is sent to each worker once per digest (copying it per task cost more than verifying took). */
+  root: { text?: string; source: TrustedRootSource; path?: string; digest: string };
   keys: readonly RegistryKey[];
 }
 
@@ -21,6 +22,8 @@ const roots = new Map<string, LoadedTrustedRoot>();
 function rootOf(task: VerifyTask): LoadedTrustedRoot {
   let root = roots.get(task.root.digest);
   if (root === undefined) {
+    // The pool sends the text with the first task of each digest, to each worker: without it this is a pool bug.
+    if (task.root.text === undefined) throw new Error(`trusted root ${task.root.digest} was never sent to this worker`);
     const loaded = trustedRootFromJSON(task.root.text, task.root.source, task.root.path);
     // The main thread loaded the same text successfully: failing here is a bug, reported as such.
     if (!loaded.ok) throw new Error(loaded.reason);
