@@ -136,6 +136,16 @@ export function markDevAndOptional(entries: LockEntry[], importers: Importer[], 
   }
 }
 
+/**
+ * pnpm 9's dev flags from a graph already resolved to entry indexes (-1: unresolved): `dev` when only
+ * devDependency roots reach an entry. The same rule as markDevAndOptional without optional edges.
+ */
+export function markDevByIndexes(entries: LockEntry[], edges: number[][], prodRoots: number[], devRoots: number[]): void {
+  const prod = walkFrom(prodRoots, edges, entries.length);
+  const dev = walkFrom(devRoots, edges, entries.length);
+  for (let i = 0; i < entries.length; i++) if (prod[i] === 0 && dev[i] === 1) entries[i].dev = true;
+}
+
 /** Breadth-first reachability over entry indexes (-1 edges lead nowhere). */
 function walkFrom(roots: number[], edges: number[][], count: number): Uint8Array {
   const seen = new Uint8Array(count);

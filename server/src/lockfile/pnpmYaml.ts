@@ -32,6 +32,8 @@ export interface PnpmEntryRecord {
   optional: boolean;
   /** `dependencies` then `optionalDependencies`, flat: name, reference, name, reference... */
   deps: string[];
+  /** Set by the reader when a v9 snapshot stands for this package (it then becomes no entry of its own). */
+  claimed: boolean;
 }
 
 /** Dependency groups of an importer, in the order the model lists them. */
@@ -85,7 +87,7 @@ export interface PnpmRead {
 export const NOWHERE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 export function newEntryRecord(key: string, range: Range): PnpmEntryRecord {
-  return { key, range, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [] };
+  return { key, range, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [], claimed: false };
 }
 
 export function newDoc(): PnpmDoc {
