@@ -52,7 +52,12 @@ const QUOTE = 34;
 const HASH = 35;
 const COLON = 58;
 // Characters that start YAML syntax the subset does not use (flow collections, anchors, tags, block scalars...).
-const SPECIAL_START = new Set("[]{}&*!|>%@`'?-,".split("").map((c) => c.charCodeAt(0)));
+// A table by character code, not a Set: it is asked on every line and every value.
+const SPECIAL_START = new Uint8Array(128);
+for (const c of "[]{}&*!|>%@`'?-,") SPECIAL_START[c.charCodeAt(0)] = 1;
+function isSpecialStart(c: number): boolean {
+  return c < 128 && SPECIAL_START[c] === 1;
+}
 const CONFLICT_MARKERS = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"];
 
 /**
@@ -174,7 +179,7 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
       key = text.slice(i + 1, close);
       if (key.includes("\\")) return giveUp("escape in a quoted key");
     } else {
-      if (SPECIAL_START.has(c) || (indent === 0 && (text.startsWith("---", lineStart) || text.startsWith("...", lineStart)))) {
+      if (isSpecialStart(c) || (indent === 0 && (text.startsWith("---", lineStart) || text.startsWith("...", lineStart)))) {
         return giveUp("YAML syntax outside Yarn's subset");
       }
       let j = text.indexOf(":", i);
@@ -207,11 +212,13 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
         while (rest < end && text.charCodeAt(rest) === SPACE) rest++;
         if (rest < end && text.charCodeAt(rest) !== HASH) return giveUp("text after a quoted value");
       } else {
-        if (SPECIAL_START.has(v) && !(v === 45 && text.charCodeAt(at + 1) !== SPACE)) return giveUp("YAML syntax outside Yarn's subset");
-        // Comments are rare: the next " #" in the whole text is found once and reused until passed.
+        if (isSpecialStart(v) && !(v === 45 && text.charCodeAt(at + 1) !== SPACE)) return giveUp("YAML syntax outside Yarn's subset");
+        // Comments are rare: the next " #" in the whole text is found once and reused until passed. The search is
+        // for '#' (then the space before it checked): searching " #" stopped at every space, 6% of a scan.
         if (nextComment < at) {
-          nextComment = text.indexOf(" #", at);
-          if (nextComment === -1) nextComment = length;
+          let hash = text.indexOf("#", at + 1);
+          while (hash !== -1 && text.charCodeAt(hash - 1) !== SPACE) hash = text.indexOf("#", hash + 1);
+          nextComment = hash === -1 ? length : hash - 1;
         }
         let stop = nextComment < end ? nextComment : end;
         while (stop > at && text.charCodeAt(stop - 1) === SPACE) stop--;
