@@ -111,7 +111,11 @@ function fieldBit(key: string): number {
 /** Scans Berry's YAML subset into records. Conflict markers are not masked here: they make it return `conflicted`. */
 export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryRecord[] | Unsupported | Conflicted {
   const records: BerryRecord[] = [];
-  const seenTop = new Set<string>();
+  // Top-level keys already read. Yarn writes them sorted after `__metadata`, so while each key is greater than the
+  // last (the first record aside) none can repeat and no Set is needed: hashing every long key was 4% of a scan.
+  // The first key out of order builds the Set from the records, and it is kept from then on.
+  let seenTop: Set<string> | undefined;
+  let lastTop = "";
   const length = text.length;
   let lineNo = -1;
   let record: BerryRecord | undefined;
@@ -230,13 +234,18 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     keyEnd -= lineStart;
     if (indent === 0) {
       const shift = lineNo === 0 ? bom : 0;
-      if (seenTop.has(key)) {
+      if (seenTop === undefined && records.length > 0 && (key <= lastTop || key === records[0].key)) {
+        seenTop = new Set<string>();
+        for (const r of records) seenTop.add(r.key);
+      }
+      if (seenTop !== undefined && seenTop.has(key)) {
         problems.push(duplicate(lineNo, shift, keyEnd + shift, key, false));
         // The repeated entry's lines are skipped, as the library reader leaves the whole entry out.
         if (value === undefined) skipDeeperThan = 0;
         continue;
       }
-      seenTop.add(key);
+      if (seenTop !== undefined) seenTop.add(key);
+      else if (records.length > 0) lastTop = key;
       record = newRecord(key, lineNo, shift, keyEnd + shift);
       records.push(record);
       seenFields = 0;
