@@ -16,6 +16,8 @@ interface Slot {
   roots: Set<string>;
   busy: number;
   idle?: NodeJS.Timeout;
+  /** Tasks not yet posted: sent together once the current I/O callbacks are done (see verifyWorker's batches). */
+  queue: VerifyTask[];
 }
 
 /** Idle workers are stopped after this long: each holds its own heap (tens of MB) that a long-lived server should give back. */
@@ -59,12 +61,32 @@ export class AttestationPool {
       this.#pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();
       clearTimeout(slot.idle);
-      slot.worker.postMessage(task);
+      if (slot.queue.push(task) === 1) setImmediate(() => this.#flush(slot));
     });
   }
 
   async close(): Promise<void> {
     await Promise.all(this.#slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+
+  #flush(slot: Slot): void {
+    const tasks = slot.queue;
+    slot.queue = [];
+    // A worker that failed meanwhile already rejected these (its pending entries are gone): nothing to send.
+    if (tasks.length > 0 && this.#slots.includes(slot)) slot.worker.postMessage(tasks);
+  }
+
+  #settle(slot: Slot, answer: VerifyAnswer): void {
+    const pending = this.#pending.get(answer.id);
+    if (pending === undefined) return;
+    this.#pending.delete(answer.id);
+    if (--slot.busy === 0) {
+      slot.worker.unref();
+      slot.idle = setTimeout(() => this.#retire(slot), IDLE_MS);
+      slot.idle.unref();
+    }
+    if ("verdict" in answer) pending.resolve(answer.verdict);
+    else pending.reject(new Error(`verification worker: ${answer.error}`));
   }
 
   #pick(): Slot {
@@ -87,19 +109,10 @@ export class AttestationPool {
     const worker = script.endsWith(".ts")
       ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, { ...options, eval: true })
       : new Worker(script, options);
-    const slot: Slot = { worker, roots: new Set(), busy: 0 };
+    const slot: Slot = { worker, roots: new Set(), busy: 0, queue: [] };
     worker.unref();
-    worker.on("message", (answer: VerifyAnswer) => {
-      const pending = this.#pending.get(answer.id);
-      if (pending === undefined) return;
-      this.#pending.delete(answer.id);
-      if (--slot.busy === 0) {
-        worker.unref();
-        slot.idle = setTimeout(() => this.#retire(slot), IDLE_MS);
-        slot.idle.unref();
-      }
-      if ("verdict" in answer) pending.resolve(answer.verdict);
-      else pending.reject(new Error(`verification worker: ${answer.error}`));
+    worker.on("message", (answers: VerifyAnswer[]) => {
+      for (const answer of answers) this.#settle(slot, answer);
     });
     const fail = (error: Error): void => {
       this.#broken = `a verification worker failed (${error.message})`;
