@@ -16,8 +16,10 @@ interface Slot {
   roots: Set<string>;
   busy: number;
   idle?: NodeJS.Timeout;
-  /** Tasks not yet posted: sent together once the current I/O callbacks are done (see verifyWorker's batches). */
+  /** Tasks not yet posted (see verifyWorker's batches). */
   queue: VerifyTask[];
+  /** A batch was posted and its answers have not come back: new tasks wait in `queue` for them. */
+  inFlight: boolean;
 }
 
 /** Idle workers are stopped after this long: each holds its own heap (tens of MB) that a long-lived server should give back. */
@@ -61,7 +63,9 @@ export class AttestationPool {
       this.#pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();
       clearTimeout(slot.idle);
-      if (slot.queue.push(task) === 1) setImmediate(() => this.#flush(slot));
+      // An idle worker gets its batch once the current I/O callbacks are done; a busy one gets everything queued
+      // meanwhile as soon as it answers, so there is one message per batch, and batches grow when workers lag.
+      if (slot.queue.push(task) === 1 && !slot.inFlight) setImmediate(() => this.#flush(slot));
     });
   }
 
@@ -70,10 +74,13 @@ export class AttestationPool {
   }
 
   #flush(slot: Slot): void {
+    if (slot.inFlight || slot.queue.length === 0) return;
     const tasks = slot.queue;
     slot.queue = [];
     // A worker that failed meanwhile already rejected these (its pending entries are gone): nothing to send.
-    if (tasks.length > 0 && this.#slots.includes(slot)) slot.worker.postMessage(tasks);
+    if (!this.#slots.includes(slot)) return;
+    slot.inFlight = true;
+    slot.worker.postMessage(tasks);
   }
 
   #settle(slot: Slot, answer: VerifyAnswer): void {
@@ -109,9 +116,11 @@ export class AttestationPool {
     const worker = script.endsWith(".ts")
       ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, { ...options, eval: true })
       : new Worker(script, options);
-    const slot: Slot = { worker, roots: new Set(), busy: 0, queue: [] };
+    const slot: Slot = { worker, roots: new Set(), busy: 0, queue: [], inFlight: false };
     worker.unref();
     worker.on("message", (answers: VerifyAnswer[]) => {
+      slot.inFlight = false;
+      this.#flush(slot);
       for (const answer of answers) this.#settle(slot, answer);
     });
     const fail = (error: Error): void => {
