@@ -1,7 +1,11 @@
-// The pool sends a trusted root's text to each worker once (issue #7): tasks for several roots, spread over the
-// workers all at once, must each be verified with their own root, exactly as on the main thread.
+// The pool sends a trusted root's text to each worker once and tasks in batches (issue #7): tasks for several roots,
+// spread over the workers all at once, must each be verified with their own root, exactly as on the main thread; a
+// worker that dies fails every task it owed, the batch it was working on and the tasks queued behind it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { AttestationPool, workerScript } from "../../../server/src/verify/attestationPool";
 import { parseKeysResponse, type RegistryKey } from "../../../server/src/verify/npmKeys";
 import { verifyAttestations } from "../../../server/src/verify/provenance";
@@ -63,5 +67,31 @@ test("tasks for three roots at once, over two workers, each verify with their ow
     assert.equal(pool.unavailable, undefined);
   } finally {
     await pool.close();
+  }
+});
+
+test("a worker that dies fails the batch it had and the tasks queued behind it, and the pool says why", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "provenance-lens-pool-"));
+  const script = path.join(dir, "dyingWorker.js");
+  // Exits on its first batch without answering, as a worker that crashed mid-verification would.
+  await writeFile(script, `require("node:worker_threads").parentPort.on("message", () => process.exit(3));\n`);
+  const pool = new AttestationPool(1, script);
+  try {
+    const root = load(registry.trustedRoot);
+    const pkg = { name: SPECS[0].name, version: "1.0.0", integrity: integrityOf(SPECS[0].name, SPECS[0].versions[0]) };
+    const first = pool.verify(pkg, docs[0], root, keys);
+    const firstSettled = Promise.allSettled([first]);
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the first batch is posted
+    const queued = Promise.allSettled([1, 2].map((i) => pool.verify(pkg, docs[i], root, keys)));
+    const outcomes = [...(await firstSettled), ...(await queued)];
+    assert.equal(outcomes.length, 3);
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, "rejected");
+      if (outcome.status === "rejected") assert.match(String(outcome.reason), /exited with code 3/);
+    }
+    assert.match(pool.unavailable ?? "", /a verification worker failed \(exited with code 3\)/);
+  } finally {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });
