@@ -52,8 +52,16 @@ function majorOf(doc: PnpmDoc, problems: ParseProblem[]): Major {
   return guess;
 }
 
+export interface PnpmKeyParts {
+  name: string;
+  version: string;
+  suffix: string;
+  /** 6.x/9.x: what follows the name's `@` (version and suffix): the reference that points at this key. */
+  rest?: string;
+}
+
 /** Splits a package key / reference into name, version and the peer or patch suffix. */
-export function splitPnpmKey(key: string, major: Major): { name: string; version: string; suffix: string } | undefined {
+export function splitPnpmKey(key: string, major: Major): PnpmKeyParts | undefined {
   const body = key.startsWith("/") ? key.slice(1) : key;
   if (major === 5) {
     // /@scope/name/1.2.3_peer@1.0.0+other@2.0.0
@@ -73,7 +81,7 @@ export function splitPnpmKey(key: string, major: Major): { name: string; version
   if (at === -1) return undefined;
   const rest = body.slice(at + 1);
   const paren = rest.indexOf("(");
-  return { name: body.slice(0, at), version: paren === -1 ? rest : rest.slice(0, paren), suffix: paren === -1 ? "" : rest.slice(paren) };
+  return { name: body.slice(0, at), version: paren === -1 ? rest : rest.slice(0, paren), suffix: paren === -1 ? "" : rest.slice(paren), rest };
 }
 
 class PnpmReader {
@@ -91,6 +99,9 @@ class PnpmReader {
    */
   private readonly byNameAndRef = new Map<string, Map<string, number>>();
   private readonly importerPaths: Set<string>;
+  private readonly recordOf: PnpmEntryRecord[] = [];
+  /** `link:` entries by target folder: no `link:${folder}` string built and hashed for every link reference. */
+  private readonly linkByFolder = new Map<string, number>();
   private readonly prodRoots: number[] = [];
   private readonly devRoots: number[] = [];
   private unresolved: { ref: string; from: Range } | undefined;
@@ -110,7 +121,8 @@ class PnpmReader {
     const snapshots = this.major === 9 && this.doc.hasSnapshots ? this.doc.snapshots ?? new Map<string, PnpmEntryRecord>() : undefined;
     // Entries are the snapshots in v9 (one per peer/patch variant), packages before that. A v9 package
     // with no snapshot (a truncated file) still becomes an entry, so what is readable is reported.
-    const depsOf: [number, PnpmEntryRecord, LockEntry][] = [];
+    // The record whose dependencies each entry has, by entry index (link entries, added later, have none).
+    const recordOf = this.recordOf;
     if (snapshots) {
       for (const [key, snapshot] of snapshots) {
         const split = splitPnpmKey(key, 9);
@@ -120,18 +132,18 @@ class PnpmReader {
         if (record !== undefined) record.claimed = true;
         // The range is the packages key when there is one: that line holds the integrity being verified,
         // and peer variants of one package then share one location instead of scattering diagnostics.
-        const at = this.entry(key, split, record ?? EMPTY_RECORD, snapshot, record?.range ?? snapshot.range);
-        depsOf.push([at, snapshot, this.list[at]]);
+        recordOf[this.entry(key, split, record ?? EMPTY_RECORD, snapshot, record?.range ?? snapshot.range)] = snapshot;
       }
     }
     for (const [key, record] of packages) {
       if (record.claimed) continue;
-      const at = this.entry(key, splitPnpmKey(key, this.major), record, record, record.range);
-      depsOf.push([at, record, this.list[at]]);
+      recordOf[this.entry(key, splitPnpmKey(key, this.major), record, record, record.range)] = record;
     }
-    for (const [at, record, entry] of depsOf) {
-      // An entry replaced by a later one with the same id (a hand-edited file) keeps only the later one's edges.
-      if (this.list[at] !== entry) continue;
+    // An entry replaced by a later one with the same id (a hand-edited file) keeps only the later one's edges.
+    const count = this.list.length;
+    for (let at = 0; at < count; at++) {
+      const entry = this.list[at];
+      const record = recordOf[at];
       const edges = this.edges[at];
       const deps = record.deps;
       for (let k = 0; k < deps.length; k += 2) {
@@ -168,7 +180,7 @@ class PnpmReader {
     return this.list.push(entry) - 1;
   }
 
-  private entry(id: string, split: { name: string; version: string; suffix: string } | undefined, record: PnpmEntryRecord, flags: PnpmEntryRecord, range: Range): number {
+  private entry(id: string, split: PnpmKeyParts | undefined, record: PnpmEntryRecord, flags: PnpmEntryRecord, range: Range): number {
     const name = record.name ?? split?.name ?? id;
     const version = record.version ?? split?.version ?? "";
     const entry: LockEntry = { id, name, version, range, dependencies: [], source: "registry" };
@@ -179,7 +191,9 @@ class PnpmReader {
     if (flags.dev) entry.dev = true;
     if (flags.optional) entry.optional = true;
     const at = this.add(entry);
-    this.indexByNameAndRef(id, at);
+    // The key's own parts when they are the index's (name at the start, or after the 6.x leading slash): no slices.
+    if (split?.rest !== undefined && (id.charCodeAt(0) === 47) === (this.major === 6)) this.indexUnder(split.name, split.rest, at);
+    else this.indexByNameAndRef(id, at);
     return at;
   }
 
@@ -193,10 +207,13 @@ class PnpmReader {
       if (sep !== -1 && id.charCodeAt(from) === 64 /* @ */) sep = id.indexOf("/", sep + 1);
     } else sep = id.indexOf("@", from + 1);
     if (sep === -1) return;
-    const name = id.slice(from, sep);
-    let refs = this.byNameAndRef.get(name);
-    if (refs === undefined) this.byNameAndRef.set(name, (refs = new Map()));
-    refs.set(id.slice(sep + 1), at);
+    this.indexUnder(id.slice(from, sep), id.slice(sep + 1), at);
+  }
+
+  private indexUnder(name: string, ref: string, at: number): void {
+    const refs = this.byNameAndRef.get(name);
+    if (refs === undefined) this.byNameAndRef.set(name, new Map<string, number>().set(ref, at));
+    else refs.set(ref, at);
   }
 
   /**
@@ -204,7 +221,7 @@ class PnpmReader {
    * in this version. `from` is an entry's range, or undefined with the importer dependency whose range a problem
    * would need: no closure per dependency (under tsx each closure also costs a `__name` definition, 3% of a parse).
    */
-  private resolve(name: string, ref: string, from: Range | undefined, dep: { d: PnpmImporterDep; importer: PnpmImporterRecord } | undefined): number {
+  private resolve(name: string, ref: string, from: Range | undefined, d?: PnpmImporterDep, importer?: PnpmImporterRecord): number {
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
     const at = this.byNameAndRef.get(name)?.get(ref) ?? this.indexOfId.get(this.usualId(name, ref)) ?? this.indexOfId.get(ref) ?? (this.major === 9 ? undefined : this.indexOfId.get(`/${ref}`));
     if (at !== undefined) {
@@ -214,7 +231,7 @@ class PnpmReader {
       return at;
     }
     this.unresolvedCount++;
-    this.unresolved ??= { ref: `${name}: ${ref}`, from: from ?? depRange(dep!.d, dep!.importer) };
+    this.unresolved ??= { ref: `${name}: ${ref}`, from: from ?? depRange(d!, importer!) };
     return -1;
   }
 
@@ -224,11 +241,16 @@ class PnpmReader {
 
   /** `link:` targets get one entry per folder: a workspace package when it is an importer, a link otherwise. */
   private linkEntry(name: string, folder: string, range: Range | undefined, d?: PnpmImporterDep, importer?: PnpmImporterRecord): number {
-    const id = `link:${folder}`;
-    const known = this.indexOfId.get(id);
+    const known = this.linkByFolder.get(folder);
     if (known !== undefined) return known;
-    const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
-    return this.add({ id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: [] });
+    const id = `link:${folder}`;
+    let at = this.indexOfId.get(id);
+    if (at === undefined) {
+      const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
+      at = this.add({ id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: [] });
+    }
+    this.linkByFolder.set(folder, at);
+    return at;
   }
 
   private readImporters(): void {
@@ -245,7 +267,7 @@ class PnpmReader {
           const spec = d.mapForm ? d.spec ?? d.ref : record.specifiers.get(d.name) ?? d.ref;
           const dep: ImporterDependency = { name: d.name, spec };
           const ref = d.ref;
-          const to = ref.startsWith("link:") ? this.linkEntry(d.name, joinPosix(path, ref.slice(5)), undefined, d, record) : this.resolve(d.name, ref, undefined, { d, importer: record });
+          const to = ref.startsWith("link:") ? this.linkEntry(d.name, joinPosix(path, ref.slice(5)), undefined, d, record) : this.resolve(d.name, ref, undefined, d, record);
           if (to !== -1) dep.entryId = this.list[to].id;
           (g === 1 ? this.devRoots : this.prodRoots).push(to);
           if (g === 1) dep.dev = true;
