@@ -97,7 +97,12 @@ class PnpmReader {
    * reference resolves without building `name@ref`: concatenating and hashing that string for every edge was
    * the reader's largest cost on the corpus. A miss falls back to the full-key forms.
    */
-  private readonly byNameAndRef = new Map<string, Map<string, number>>();
+  private readonly byNameAndRef = new Map<string, number | Map<string, number>>();
+  /**
+   * Most names have one locked version: the map then holds its index, and the reference is compared with this
+   * (a string comparison instead of hashing the reference and a second lookup).
+   */
+  private readonly refOf: string[] = [];
   private readonly importerPaths: Set<string>;
   private readonly recordOf: PnpmEntryRecord[] = [];
   /** `link:` entries by target folder: no `link:${folder}` string built and hashed for every link reference. */
@@ -212,8 +217,11 @@ class PnpmReader {
 
   private indexUnder(name: string, ref: string, at: number): void {
     const refs = this.byNameAndRef.get(name);
-    if (refs === undefined) this.byNameAndRef.set(name, new Map<string, number>().set(ref, at));
-    else refs.set(ref, at);
+    this.refOf[at] = ref;
+    if (refs === undefined) this.byNameAndRef.set(name, at);
+    else if (typeof refs !== "number") refs.set(ref, at);
+    else if (this.refOf[refs] === ref) this.byNameAndRef.set(name, at);
+    else this.byNameAndRef.set(name, new Map<string, number>().set(this.refOf[refs], refs).set(ref, at));
   }
 
   /**
@@ -223,7 +231,9 @@ class PnpmReader {
    */
   private resolve(name: string, ref: string, from: Range | undefined, d?: PnpmImporterDep, importer?: PnpmImporterRecord): number {
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
-    const at = this.byNameAndRef.get(name)?.get(ref) ?? this.indexOfId.get(this.usualId(name, ref)) ?? this.indexOfId.get(ref) ?? (this.major === 9 ? undefined : this.indexOfId.get(`/${ref}`));
+    const refs = this.byNameAndRef.get(name);
+    const usual = refs === undefined ? undefined : typeof refs === "number" ? (this.refOf[refs] === ref ? refs : undefined) : refs.get(ref);
+    const at = usual ?? this.indexOfId.get(this.usualId(name, ref)) ?? this.indexOfId.get(ref) ?? (this.major === 9 ? undefined : this.indexOfId.get(`/${ref}`));
     if (at !== undefined) {
       const entry = this.list[at];
       // Installed under another name than its own: an alias (`foo: npm:bar@1`).
