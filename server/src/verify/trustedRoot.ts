@@ -152,8 +152,9 @@ function keyFinderOf(keys: ReadonlyMap<string, RegistryKey>): TrustMaterial["pub
 // tree to DER on every X509Certificate.equals, publicKey read and signature check, allocating two 1 KiB buffers per
 // node: 43% of a provenance bundle's verification time, and the same trusted CA certificates are re-encoded and their
 // signatures re-checked for every bundle. These are pure functions of objects nothing mutates (the library clones a
-// certificate before the one edit it makes, for SCTs), so each instance keeps its first answer, computed by the
-// library's own code: every check still runs, on the same bytes, at least once per certificate.
+// certificate before the one edit it makes, for SCTs), so each instance keeps its first answer (encodings by
+// encodeDer, the library's exact bytes; signature checks by the library): every check still runs, on the same bytes,
+// at least once per certificate.
 
 /** Bytes of a DER length (`ASN1Obj.toDER`'s encodeLength: one byte below 128, else 0x80|n and n big-endian bytes). */
 function lengthSize(length: number): number {
@@ -195,11 +196,6 @@ export function encodeDer(node: ASN1Obj): Buffer {
   return out;
 }
 
-function memoizeDer(node: ASN1Obj): void {
-  const der = encodeDer(node);
-  Object.defineProperty(node, "toDER", { value: () => der, configurable: true });
-}
-
 /** Key objects of trusted certificates, made on first use: `createPublicKey` per bundle was 6% of its time. */
 const trustedKeys = new WeakMap<X509Certificate, KeyObject>();
 
@@ -213,16 +209,25 @@ function trustedKeyOf(cert: X509Certificate): KeyObject | undefined {
 const trustedCertificates = new WeakSet<X509Certificate>();
 
 /**
- * Makes a parsed certificate encode its public key, its TBS part and its whole DER once each, bottom up so that the
- * larger encodings reuse the smaller (a bundle's leaf: the chain check, the signer's key and the SCT check all read
- * them). Checked against a trusted issuer, it uses that issuer's key object instead of parsing the key again: the
+ * Makes a parsed certificate encode its public key, its TBS part and its whole DER once each (a bundle's leaf: the
+ * chain check, the signer's key and the SCT check all read them). Checked against a trusted issuer, it uses that issuer's key object instead of parsing the key again: the
  * same check as X509Certificate.verify (signature over the TBS DER, by the issuer's key, with its own algorithm).
  */
 export function memoizeCertificateEncoding(cert: X509Certificate): void {
-  const publicKey = cert.publicKey;
+  let encodings: { publicKey: Buffer; tbs: ASN1Obj; tbsDer: Buffer; der: Buffer };
+  try {
+    const tbs = cert.tbsCertificate;
+    encodings = { publicKey: cert.publicKey, tbs, tbsDer: encodeDer(tbs), der: encodeDer(cert.root) };
+  } catch (error) {
+    // Not shaped like a certificate (fields missing): left untouched, so that the library rejects it with its own
+    // reason (a failed chain) rather than with this TypeError. Nothing is lost: nothing here is a check.
+    if (error instanceof TypeError) return;
+    throw error;
+  }
+  const { publicKey, tbs, tbsDer, der } = encodings;
   Object.defineProperty(cert, "publicKey", { value: publicKey, configurable: true });
-  memoizeDer(cert.tbsCertificate);
-  memoizeDer(cert.root);
+  Object.defineProperty(tbs, "toDER", { value: () => tbsDer, configurable: true });
+  Object.defineProperty(cert.root, "toDER", { value: () => der, configurable: true });
   const verify = cert.verify.bind(cert);
   const verifyWithKnownKey = (issuer?: X509Certificate): boolean => {
     const key = issuer === undefined ? undefined : trustedKeyOf(issuer);

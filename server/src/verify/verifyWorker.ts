@@ -10,7 +10,7 @@ export interface VerifyTask {
   id: number;
   pkg: AttestedVersion;
   doc: unknown;
-  /** The root's text is sent to each worker once per digest (copying it per task cost more than verifying took). */
+  /** Sent to each worker with its first task of that digest only (a worker keeps the roots it has read). */
   root: { text?: string; source: TrustedRootSource; path?: string; digest: string };
   keys: readonly RegistryKey[];
 }

@@ -63,6 +63,15 @@ function withBrokenLeafSignature(doc: Doc): Doc {
   return copy;
 }
 
+/** The document with the provenance "certificate" replaced by DER that parses but is not shaped like one. */
+function withShapelessLeaf(doc: Doc): Doc {
+  const copy = structuredClone(doc);
+  const holder = leafHolder(copy.attestations.find((a) => a.predicateType.startsWith("https://slsa.dev/"))!);
+  // SEQUENCE { SEQUENCE { INTEGER 1 }, SEQUENCE {}, BIT STRING {} }: no issuer, subject or key.
+  holder.rawBytes = Buffer.from([0x30, 0x0a, 0x30, 0x03, 0x02, 0x01, 0x01, 0x30, 0x00, 0x03, 0x01, 0x00]).toString("base64");
+  return copy;
+}
+
 /** The trusted root with the last byte of its CA certificate's (self-)signature flipped. */
 function rootWithBrokenCaSignature(): LoadedTrustedRoot {
   const json = structuredClone(registry.trustedRoot) as { certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[] };
@@ -97,6 +106,7 @@ const sequence: { label: string; name: string; doc?: () => Doc; status: string; 
   { label: "valid after a broken leaf", name: "memo-b", status: "verified" },
   { label: "broken inclusion proof", name: "memo-broken-proof", status: "invalid", reason: /does not verify/ },
   { label: "leaf signature flipped, again", name: "memo-b", doc: () => withBrokenLeafSignature(docs.get("memo-b")!), status: "invalid", reason: /CERTIFICATE_ERROR/ },
+  { label: "a certificate without issuer, subject or key", name: "memo-a", doc: () => withShapelessLeaf(docs.get("memo-a")!), status: "invalid", reason: /SLSA provenance .* does not verify \[CERTIFICATE_ERROR\]: Failed to verify certificate chain/ },
   { label: "valid, again", name: "memo-a", status: "verified" },
 ];
 
