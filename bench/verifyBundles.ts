@@ -3,9 +3,10 @@
 // provenance with a Fulcio certificate + npm publish attestation each), then verifies them on this thread, one round
 // after another, each round with a fresh verifier so that nothing a round learned helps the next:
 //   node --import tsx bench/verifyBundles.ts [--versions N] [--rounds R] [--mode prepared|library|both] [--pool W]
-// Modes: "library" is @sigstore/verify's Verifier as the library builds it (toTrustMaterial, no caches on our side);
-// "prepared" is what the product uses (prepareTrust). Both go through verifyAttestations and must give the same
-// verdicts. Prints the median ms per version (and per round), and the verdict counts. With --pool W (default 2; 0:
+// Modes: "library" is @sigstore/verify's Verifier over its own toTrustMaterial (trusted certificates not memoized);
+// "prepared" is what the product uses (prepareTrust). Both go through verifyAttestations (so both get its per-bundle
+// leaf handling) and must give the same verdicts. For numbers from before issue #7's changes, run this file on the
+// commit before them (b9d80f7, with createPreparedTrust added). Prints the median ms per version (and per round), and the verdict counts. With --pool W (default 2; 0:
 // off) the loopback versions are also verified through the engine's worker pool of W threads, all at once, as a cold
 // check hands them over: wall and process CPU per version. Prints, never asserts on time.
 import path from "node:path";
