@@ -1,5 +1,11 @@
 // Parsed package-lock.json values + key locations -> the shared lockfile model. No text handling here:
 // npm.ts decides how the values and locations were obtained (fast path or library fallback).
+//
+// Speed (issue #2, last round): profile of npm/cli's v3 lockfile (400 parses after warm-up): JSON.parse ~49% of our
+// parse, the layout scan ~11% (one indexOf per line, needed for line numbers), this builder ~11% self plus the
+// node_modules tree and source checks ~12%. The installed-name search is now one native lastIndexOf (the character
+// loop over slashes was ~4%) and key ranges come straight from the scan's offsets. bench/parse.ts: 1.9-2.2x ->
+// 1.78-1.96x JSON.parse (CRA 1.57-1.68x). Under 1.6x would need JSON.parse to do less, which it cannot be asked to.
 
 import type { Importer, ImporterDependency, LockEntry, ProblemSeverity, Range } from "./model";
 import type { WorkspaceManifest } from "./index";

@@ -8,10 +8,18 @@
 // from it, measured 0.48x (v6) and 0.52x (v9) of js-yaml `load`, more than half of it GC copying the tree (a
 // 128 MB semi-space halved a parse). Writing records directly leaves the line pass and the strings the model keeps.
 // Measured after (bench/parse.ts, 21 runs, medians, 2-core machine under load 5-13): v6 0.39-0.51x, v9 0.46-0.51x
-// (run-ratio spread 0.35-0.68): a small gain, the 0.25x target is not met. The remaining scan time is the per-line
-// key/value slicing and quoted-key reads; the reader (resolve, markDevAndOptional) is about as much again.
+// (run-ratio spread 0.35-0.68): a small gain, the 0.25x target is not met.
+// Last round (profiles of 300 parses after warm-up, --cpu-prof self time): on this machine a JavaScript loop costs
+// ~7 ns a character and a native indexOf ~0.02 ns, so per-character work moved to native searches: the comment
+// search looks for '#' (" #" stopped at every space: 7%), the usual `{integrity: ...}` line is checked with a few
+// indexOf calls (the regex was 5-12%), quoted keys are sliced in place. Matching field names in the text instead
+// of slicing them allocated less but was 3-5% slower (A/B in one process), so they are sliced. Same-process A/B
+// against the round's start (20 x 20 parses, wall medians, load 1.4): v6 16.0 -> 9.6 ms, v9 20.1 -> 11.3 ms.
+// bench/parse.ts at load 1.4-4: v6 0.24-0.30x, v9 0.24-0.34x js-yaml (js-yaml itself swings 23-53 ms between runs):
+// at the 0.25x target on good runs, not reliably under it. Profile now (v9): this scan ~30% self, the reader
+// ~35% (two-level name/reference lookups, whose cost is hashing each freshly sliced name, link folders), GC ~10-13%.
 import type { Range } from "./model";
-import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, str } from "./pnpmYaml";
+import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, setResolution, str } from "./pnpmYaml";
 import { FlowReader, quoted, resolvePlain, Unexpected } from "./pnpmYamlSyntax";
 
 // What a map at some indentation level holds.
@@ -309,11 +317,9 @@ function keyRange(line: number, start: number, end: number): Range {
 }
 
 function checkRepeat(kind: number, key: string, at: number, importer: PnpmImporterRecord, group: number, entry: PnpmEntryRecord | undefined): void {
-  {
-    const repeated =
-      kind === SPECIFIERS ? importer.specifiers.has(key) : kind === ENTRY_DEPS ? entry!.deps.some((d, k) => k % 2 === 0 && d === key) : importer.deps.some((d) => d.group === group && d.name === key);
-    if (repeated) throw new Unexpected(at, "duplicate key");
-  }
+  const repeated =
+    kind === SPECIFIERS ? importer.specifiers.has(key) : kind === ENTRY_DEPS ? entry!.deps.some((d, k) => k % 2 === 0 && d === key) : importer.deps.some((d) => d.group === group && d.name === key);
+  if (repeated) throw new Unexpected(at, "duplicate key");
 }
 
 /** Without `importers`, the root's own groups are importer "." (5.x/6.x single-project files). */
@@ -350,14 +356,6 @@ function importerField(key: string): number {
 function restIsEmpty(text: string, i: number, end: number): boolean {
   while (i < end && text.charCodeAt(i) === 32) i++;
   return i === end || text.charCodeAt(i) === 35;
-}
-
-function setResolution(entry: PnpmEntryRecord, key: string, value: unknown): void {
-  if (key === "type") entry.resolution.type = value;
-  else if (key === "integrity" || key === "tarball" || key === "repo" || key === "commit" || key === "directory") {
-    const v = str(value);
-    if (v !== undefined) entry.resolution[key] = v;
-  }
 }
 
 /** `resolution: {integrity: sha512-..., tarball: ...}` on one line. */

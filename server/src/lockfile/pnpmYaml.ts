@@ -181,6 +181,15 @@ export function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 }
 
+/** One field of a `resolution` map, as the scanner reads it (block form, or a flow map off the usual line). */
+export function setResolution(entry: PnpmEntryRecord, key: string, value: unknown): void {
+  if (key === "type") entry.resolution.type = value;
+  else if (key === "integrity" || key === "tarball" || key === "repo" || key === "commit" || key === "directory") {
+    const v = str(value);
+    if (v !== undefined) entry.resolution[key] = v;
+  }
+}
+
 const EMPTY: Tree = new Map();
 
 function mapAt(map: Tree, key: string): Tree {

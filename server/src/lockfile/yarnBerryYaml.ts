@@ -7,8 +7,14 @@
 // The scanner writes straight into one flat record per entry (the fields the model reads, dependencies as a flat
 // name/range list), with no Map per entry or per dependency block: issue #2 "Speed". Measured with bench/parse.ts
 // (21 runs, medians, 2-core machine under load 5-13): the babel corpus file went from 0.42-0.51x of js-yaml `load`
-// to 0.31-0.32x (run-ratio p25-p75 0.30-0.44); the 0.25x target is not met yet. Profile now: this scan ~40%, the
-// descriptor lookups and graph in yarnBerry.ts ~45%, GC ~5%.
+// to 0.31-0.32x (run-ratio p25-p75 0.30-0.44); the 0.25x target is not met yet.
+// Last round: the comment search looks for '#' then the space before it (" #" stopped at every space and cost
+// ~0.7 ms a parse, 6%), no Set of top-level keys while they come sorted (4%), a character table for special
+// starts; in yarnBerry.ts one lookup to file a descriptor and no split for single-descriptor keys. Same-process
+// A/B against the round's start (20 x 20 parses, wall medians, load 1.4): 12.6-13.4 -> 9.5-12.1 ms. bench/parse.ts:
+// 0.25-0.28x js-yaml (from 0.31-0.38x), p25-p75 0.24-0.38: at the target on good runs, not reliably under it.
+// Profile now: this scan ~33% self, descriptor lookups and graph in yarnBerry.ts ~35% (mostly hashing each
+// freshly sliced dependency name), GC ~8%.
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import type { ParseProblem } from "./model";
 import type { LineIndex } from "./lineIndex";
