@@ -4,7 +4,7 @@
 // (keys), shipped (root) or cached from an earlier refresh. npm's own audit stalls ~70 s on an unreachable TUF
 // repository; here each fetch has a short deadline, the whole refresh a hard one, and a failure is a plain reason.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import seeds from "@sigstore/tuf/seeds.json";
 import { HttpClient } from "../registry/http";
@@ -281,7 +281,7 @@ export class TrustRefresher implements TrustRefresh {
     const mirror = this.#o.tufMirrorUrl;
     try {
       // Loaded on demand: a check that never refreshes does not pay for tuf-js and its fetch stack.
-      const { initTUF } = await import("@sigstore/tuf");
+      const { initTUF } = loadTufClient();
       let rootPath: string | undefined;
       if (mirror !== SIGSTORE_TUF_MIRROR_URL) {
         // Another mirror of the public-good repository starts from the same TUF root (the seeds only name the CDN).
@@ -401,4 +401,14 @@ function str(value: unknown): string | undefined {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * tufClient.ts's module: dist/tufClient.js next to the bundle, else the compiled or TypeScript source (tests, tsx).
+ * The path is computed so that esbuild leaves the require alone instead of bundling @sigstore/tuf in.
+ */
+function loadTufClient(): typeof import("./tufClient") {
+  const candidates = ["tufClient.js", "tufClient.ts"].map((name) => path.join(__dirname, name));
+  const file = candidates.find((candidate) => existsSync(candidate)) ?? candidates[0];
+  return require(file) as typeof import("./tufClient");
 }
