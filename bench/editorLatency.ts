@@ -4,7 +4,7 @@
 //   - the server process's RSS with the lockfile open and verified.
 //   node out/bench/editorLatency.js [--edits N (7)] [--provenance-every K (3)]
 // Two servers: the real `dist/server.js --stdio` process (what editors run; its edit latency includes the server's
-// 200 ms typing debounce, and its RSS is the number), and the same server in this process with no debounce, which
+// 30 ms typing debounce, and its RSS is the number), and the same server in this process with no debounce, which
 // shows the work an edit costs once typing has paused.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +20,8 @@ import { arg, CRA_LOCKFILE, load, median, ms, REPO, startRegistryProcess, type R
 
 const SERVER_JS = path.join(REPO, "dist/server.js");
 /** The real server's edit debounce (server.ts default): an edit waits this long for typing to pause. */
-const SERVER_DEBOUNCE_MS = 200;
+/** server.ts `editDebounceMs` default. */
+const SERVER_DEBOUNCE_MS = 30;
 
 interface Measured {
   label: string;
@@ -141,8 +142,8 @@ async function main(): Promise<void> {
     console.log("\ntargets:");
     if (direct) console.log(`  edit -> diagnostics <= 100 ms, work after the debounce (in process): ${ms(median(direct.editMs))} ms ${median(direct.editMs) <= 100 ? "PASS" : "FAIL"}`);
     if (real) {
-      const afterDebounce = median(real.editMs) - SERVER_DEBOUNCE_MS;
-      console.log(`  edit -> diagnostics <= 100 ms, real server minus its ${SERVER_DEBOUNCE_MS} ms debounce: ${ms(afterDebounce)} ms ${afterDebounce <= 100 ? "PASS" : "FAIL"} (end to end ${ms(median(real.editMs))} ms)`);
+      const endToEnd = median(real.editMs);
+      console.log(`  edit -> diagnostics <= 100 ms, real server end to end (its ${SERVER_DEBOUNCE_MS} ms debounce included): ${ms(endToEnd)} ms ${endToEnd <= 100 ? "PASS" : "FAIL"}`);
       console.log(`  RSS <= 200 MB with the lockfile open and verified: peak ${real.rss!.peakMiB.toFixed(0)} MiB (${(real.rss!.peakMiB * 1.048576).toFixed(0)} MB) ${real.rss!.peakMiB * 1.048576 <= 200 ? "PASS" : "FAIL"}`);
     }
     console.log(`load at the end: ${load()}`);
