@@ -222,5 +222,6 @@ test("encodeDer writes what ASN1Obj.toDER writes, for every node of real and moc
     }
     assert.deepEqual(encodeDer(ASN1Obj.parseBuffer(der)), der, "minimal DER re-encodes to itself");
   }
-  assert.ok(nodes > 200, `compared ${nodes} nodes`);
+  // Real certificates add many nodes; without the shared fixtures the mock ones and the length forms still do.
+  assert.ok(nodes > (skipWithoutFixtures === false ? 200 : 100), `compared ${nodes} nodes`);
 });
