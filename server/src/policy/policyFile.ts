@@ -3,9 +3,10 @@
 // as a whole. Nothing here silently disables a check (issue #6, "Policy file"). Pure: text in, policy + problems out.
 import { parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import semver from "semver";
-import type { ParseProblem, Position, Range } from "../lockfile/model";
+import type { ParseProblem, Range } from "../lockfile/model";
 import { DIAGNOSTIC_LEVELS, type DiagnosticLevel } from "../protocol/settings";
 import { FINDING_CODES, PACKAGE_STATUSES, type FindingCode, type PackageStatus } from "../protocol/verdicts";
+import { LineIndex } from "../lockfile/lineIndex";
 
 export const POLICY_FILE = ".provenance-lens.json";
 
@@ -68,8 +69,8 @@ export interface PolicyReading {
 }
 
 export function parsePolicy(text: string): PolicyReading {
-  const lines = lineStarts(text);
-  const rangeOf = (offset: number, length: number): Range => ({ start: positionOf(lines, offset), end: positionOf(lines, offset + length) });
+  const lines = new LineIndex(text);
+  const rangeOf = (offset: number, length: number): Range => lines.range(offset, offset + length);
   const problems: ParseProblem[] = [];
   const problem = (node: { offset: number; length: number }, code: PolicyProblemCode, message: string, severity: ParseProblem["severity"] = "error"): void => {
     problems.push({ range: rangeOf(node.offset, node.length), severity, code, message });
@@ -250,21 +251,4 @@ function plainValue(node: Node): unknown {
 
 function isHttpUrl(value: unknown): boolean {
   return typeof value === "string" && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
-}
-
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
-  return starts;
-}
-
-function positionOf(starts: number[], offset: number): Position {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo, character: offset - starts[lo] };
 }
