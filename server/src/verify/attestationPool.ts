@@ -1,4 +1,5 @@
-// A small pool of worker threads for Sigstore verification. Verification is pure CPU (ECDSA, X.509, ASN.1 in JS);
+// A small pool of worker threads for Sigstore and registry-signature verification. Verification is pure CPU (ECDSA,
+// X.509, ASN.1 in JS);
 // on the main thread it serialises behind itself while the network waits. Workers start lazily, are kept for the
 // process, and never keep it alive on their own.
 import { existsSync } from "node:fs";
@@ -7,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import type { ProvenanceVerdict } from "../protocol/verdicts";
 import type { RegistryKey } from "./npmKeys";
 import type { AttestedVersion } from "./provenance";
+import type { RegistrySignatureResult, SignedVersion } from "./signatures";
 import type { LoadedTrustedRoot } from "./trustedRoot";
 import type { VerifyAnswer, VerifyTask } from "./verifyWorker";
 
@@ -26,7 +28,7 @@ interface Slot {
 const IDLE_MS = 5_000;
 
 interface Pending {
-  resolve: (verdict: ProvenanceVerdict) => void;
+  resolve: (answer: VerifyAnswer) => void;
   reject: (error: Error) => void;
   slot: Slot;
 }
@@ -53,13 +55,28 @@ export class AttestationPool {
     return this.script === undefined ? "the verification worker script is missing" : this.#broken;
   }
 
-  verify(pkg: AttestedVersion, doc: unknown, root: LoadedTrustedRoot, keys: readonly RegistryKey[]): Promise<ProvenanceVerdict> {
+  async verify(pkg: AttestedVersion, doc: unknown, root: LoadedTrustedRoot, keys: readonly RegistryKey[]): Promise<ProvenanceVerdict> {
+    const answer = await this.#submit((slot, id) => {
+      const text = slot.roots.has(root.digest) ? undefined : root.text;
+      slot.roots.add(root.digest);
+      return { kind: "attestation", id, pkg, doc, root: { text, source: root.source, path: root.path, digest: root.digest }, keys: [...keys] };
+    });
+    if ("verdict" in answer) return answer.verdict;
+    throw new Error(`verification worker answered an attestation task with ${Object.keys(answer).join(", ")}`);
+  }
+
+  /** `verifyRegistrySignature` on a worker: same inputs, same result. */
+  async verifySignature(pkg: SignedVersion, keys: readonly RegistryKey[]): Promise<RegistrySignatureResult> {
+    const answer = await this.#submit((_, id) => ({ kind: "signature", id, pkg, keys: [...keys] }));
+    if ("signature" in answer) return answer.signature;
+    throw new Error(`verification worker answered a signature task with ${Object.keys(answer).join(", ")}`);
+  }
+
+  #submit(taskFor: (slot: Slot, id: number) => VerifyTask): Promise<VerifyAnswer> {
     const slot = this.#pick();
     const id = this.#next++;
-    const text = slot.roots.has(root.digest) ? undefined : root.text;
-    slot.roots.add(root.digest);
-    const task: VerifyTask = { id, pkg, doc, root: { text, source: root.source, path: root.path, digest: root.digest }, keys: [...keys] };
-    return new Promise<ProvenanceVerdict>((resolve, reject) => {
+    const task = taskFor(slot, id);
+    return new Promise<VerifyAnswer>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();
       clearTimeout(slot.idle);
@@ -92,8 +109,8 @@ export class AttestationPool {
       slot.idle = setTimeout(() => this.#retire(slot), IDLE_MS);
       slot.idle.unref();
     }
-    if ("verdict" in answer) pending.resolve(answer.verdict);
-    else pending.reject(new Error(`verification worker: ${answer.error}`));
+    if ("error" in answer) pending.reject(new Error(`verification worker: ${answer.error}`));
+    else pending.resolve(answer);
   }
 
   #pick(): Slot {

@@ -26,7 +26,7 @@ import { AttestationPool } from "./attestationPool";
 import { historyFor } from "./historyFor";
 import type { VersionRecord } from "./history";
 import { compareIntegrity } from "./integrity";
-import { verifyRegistrySignature } from "./signatures";
+import { verifyRegistrySignature, type RegistrySignatureResult, type SignedVersion } from "./signatures";
 import { describeTrustedRoot, prepareTrust, shippedTrustedRoot, type LoadedTrustedRoot, type PreparedTrust } from "./trustedRoot";
 import type { TrustRefresh } from "./trustRefresh";
 
@@ -311,6 +311,20 @@ export class VerificationEngine implements Checker {
     return verifyAttestations(pkg, doc, { trust });
   }
 
+  /** Like #verifyProvenance (issue #7: ECDSA of registry signatures was ~0.4 s of a cold check's main thread). */
+  async #verifySignature(pkg: SignedVersion, keys: readonly RegistryKey[], pool: AttestationPool | undefined): Promise<RegistrySignatureResult> {
+    // Nothing to verify (no signatures, no integrity) is answered here: a message would cost more than the answer.
+    const work = Array.isArray(pkg.signatures) && pkg.signatures.length > 0 && pkg.integrity !== undefined && pkg.integrity !== "";
+    if (pool !== undefined && work) {
+      try {
+        return await pool.verifySignature(pkg, keys);
+      } catch {
+        // The worker's failure is the pool's `unavailable` reason from now on; this signature is verified here.
+      }
+    }
+    return verifyRegistrySignature(pkg, keys);
+  }
+
   async #factsOf(pkg: LockedPackage, state: RegistryState, registry: EvidenceSource, offline: boolean, signal: AbortSignal, pool?: AttestationPool) {
     const where = redactUrl(state.url);
     const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
@@ -350,13 +364,13 @@ export class VerificationEngine implements Checker {
     if (state.keys === undefined) {
       signature = { status: "not-checked", reason: state.keysProblem ?? "The registry's signing keys are unknown." };
     } else {
-      let result = verifyRegistrySignature({ name: pkg.name, version: pkg.version, integrity: registryIntegrity, signatures: dist.signatures }, state.keys);
+      let result = await this.#verifySignature({ name: pkg.name, version: pkg.version, integrity: registryIntegrity, signatures: dist.signatures }, state.keys, pool);
       if (result.needsPublishTime === true) {
         // The key has an expiry: only the full packument's `time` says whether the version was signed before it.
         const full = await registry.packument(pkg.name, { registry: state.url, full: true, signal });
         publishedAt = full.ok ? full.value.time?.[pkg.version] : undefined;
         if (publishedAt !== undefined) {
-          result = verifyRegistrySignature({ name: pkg.name, version: pkg.version, integrity: registryIntegrity, signatures: dist.signatures, publishedAt }, state.keys);
+          result = await this.#verifySignature({ name: pkg.name, version: pkg.version, integrity: registryIntegrity, signatures: dist.signatures, publishedAt }, state.keys, pool);
         }
       }
       const { needsPublishTime: _, ...verdict } = result;

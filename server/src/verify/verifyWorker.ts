@@ -1,12 +1,15 @@
-// Worker thread entry: verifies attestation bundles off the main thread (issue #7: a cold check is CPU bound by
-// Sigstore verification, pure-JS ASN.1 and X.509 included, so it runs on every core). Bundled as dist/verifyWorker.js.
+// Worker thread entry: verifies attestation bundles and registry signatures off the main thread (issue #7: a cold
+// check is CPU bound by Sigstore verification, pure-JS ASN.1 and X.509 included, and by ECDSA over thousands of
+// registry signatures, so both run on every core). Bundled as dist/verifyWorker.js.
 import { parentPort } from "node:worker_threads";
 import type { ProvenanceVerdict } from "../protocol/verdicts";
 import type { RegistryKey } from "./npmKeys";
 import { verifyAttestations, type AttestedVersion } from "./provenance";
+import { verifyRegistrySignature, type RegistrySignatureResult, type SignedVersion } from "./signatures";
 import { prepareTrust, trustedRootFromJSON, type LoadedTrustedRoot, type TrustedRootSource } from "./trustedRoot";
 
-export interface VerifyTask {
+export interface AttestationTask {
+  kind: "attestation";
   id: number;
   pkg: AttestedVersion;
   doc: unknown;
@@ -15,11 +18,24 @@ export interface VerifyTask {
   keys: readonly RegistryKey[];
 }
 
-export type VerifyAnswer = { id: number; verdict: ProvenanceVerdict } | { id: number; error: string };
+/** Same inputs and the same result as `verifyRegistrySignature` on the main thread. */
+export interface SignatureTask {
+  kind: "signature";
+  id: number;
+  pkg: SignedVersion;
+  keys: readonly RegistryKey[];
+}
+
+export type VerifyTask = AttestationTask | SignatureTask;
+
+export type VerifyAnswer =
+  | { id: number; verdict: ProvenanceVerdict }
+  | { id: number; signature: RegistrySignatureResult }
+  | { id: number; error: string };
 
 const roots = new Map<string, LoadedTrustedRoot>();
 
-function rootOf(task: VerifyTask): LoadedTrustedRoot {
+function rootOf(task: AttestationTask): LoadedTrustedRoot {
   let root = roots.get(task.root.digest);
   if (root === undefined) {
     // The pool sends the text with the first task of each digest, to each worker: without it this is a pool bug.
@@ -35,6 +51,7 @@ function rootOf(task: VerifyTask): LoadedTrustedRoot {
 
 function answerOf(task: VerifyTask): VerifyAnswer {
   try {
+    if (task.kind === "signature") return { id: task.id, signature: verifyRegistrySignature(task.pkg, task.keys) };
     return { id: task.id, verdict: verifyAttestations(task.pkg, task.doc, { trust: prepareTrust(rootOf(task), task.keys) }) };
   } catch (error) {
     return { id: task.id, error: error instanceof Error ? error.stack ?? error.message : String(error) };
