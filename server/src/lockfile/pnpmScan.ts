@@ -18,6 +18,11 @@
 // bench/parse.ts at load 1.4-4: v6 0.24-0.30x, v9 0.24-0.34x js-yaml (js-yaml itself swings 23-53 ms between runs):
 // at the 0.25x target on good runs, not reliably under it. Profile now (v9): this scan ~30% self, the reader
 // ~35% (two-level name/reference lookups, whose cost is hashing each freshly sliced name, link folders), GC ~10-13%.
+// Tried and dropped (no gain): `packages`/`snapshots` as arrays instead of Maps (entries.set hashing each long key
+// was 5.8% of a v9 profile), duplicates found by the sort order, v9 snapshots paired with their packages by
+// walking both sections in order. The hashing moved to the reader's id index and the sort check itself cost 2.9%
+// (neighbouring keys share long prefixes): separate processes, CPU-time minimum of 15 x 20 parses, v9 7.00 vs
+// 7.10 ms, v6 6.24 vs 6.41 ms; bench/parse.ts 3 alternating runs each 0.25-0.30x both before and after.
 import type { Range } from "./model";
 import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, setResolution, str } from "./pnpmYaml";
 import { FlowReader, quoted, resolvePlain, Unexpected } from "./pnpmYamlSyntax";
