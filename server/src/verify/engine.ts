@@ -117,6 +117,8 @@ const SESSION_MAX = 50_000;
 export class VerificationEngine implements Checker {
   readonly #session = new Map<string, { verdict: Verdict; until: number }>();
   lastStats: CheckStats = { packages: 0, fromCache: 0, requests: 0 };
+  /** Worker failures that fell back to the main thread (bounded), for the output channel and tests. */
+  readonly workerFailures: string[] = [];
   readonly #clients = new Map<string, HttpClient>();
   readonly #mirrors: Set<string>;
   /** Verified provenance of earlier versions, for build-identity drift (issue #6): fetched and verified once. */
@@ -299,13 +301,18 @@ export class VerificationEngine implements Checker {
     return sharedPool.unavailable === undefined ? sharedPool : undefined;
   }
 
+  #workerFailed(message: string): void {
+    if (this.workerFailures.length < 100) this.workerFailures.push(message);
+  }
+
   /** On a worker when the check is large, else here; a worker that fails falls back to this thread. */
   async #verifyProvenance(pkg: AttestedVersion, doc: unknown, trust: PreparedTrust, keys: readonly RegistryKey[], pool: AttestationPool | undefined): Promise<ProvenanceVerdict> {
     if (pool !== undefined) {
       try {
         return await pool.verify(pkg, doc, trust.root, keys);
-      } catch {
-        // The worker's failure is the pool's `unavailable` reason from now on; this package is verified here.
+      } catch (error) {
+        // Verified here instead; the failure is kept for the output channel and the pool stops being used if broken.
+        this.#workerFailed(`Verifying ${pkg.name}@${pkg.version} on a worker failed (${error instanceof Error ? error.message : String(error)}); verified on the main thread.`);
       }
     }
     return verifyAttestations(pkg, doc, { trust });
@@ -318,8 +325,8 @@ export class VerificationEngine implements Checker {
     if (pool !== undefined && work) {
       try {
         return await pool.verifySignature(pkg, keys);
-      } catch {
-        // The worker's failure is the pool's `unavailable` reason from now on; this signature is verified here.
+      } catch (error) {
+        this.#workerFailed(`Checking the signature of ${pkg.name}@${pkg.version} on a worker failed (${error instanceof Error ? error.message : String(error)}); checked on the main thread.`);
       }
     }
     return verifyRegistrySignature(pkg, keys);
