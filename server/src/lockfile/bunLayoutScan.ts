@@ -16,6 +16,7 @@
 // keys JSON.parse kept (so there are no repeats to report either); otherwise the caller runs the general scanner.
 
 import type { Range } from "./model";
+import { jsonLayoutIndent } from "./lineIndex";
 import { readPackagesBlock, tableFromJson, type PackageTable } from "./bunPackages";
 
 /** [start, end, line, lineStart] per key, flattened: `end` is past the closing quote, `line` zero-based. */
@@ -118,13 +119,9 @@ function withoutCommas(text: string, from: number, to: number, blanks: number[])
 
 /** Reads `text` from `start` (1 past a byte-order mark) when it has Bun's layout; undefined otherwise. */
 export function readBunLayout(text: string, start: number): BunLayoutRead | undefined {
-  if (text.charCodeAt(start) !== 123 /* { */) return undefined;
-  const firstBreak = text.indexOf("\n", start);
-  if (firstBreak === -1) return undefined;
-  const unit = text.charCodeAt(firstBreak + 1);
-  if (unit !== 32 && unit !== 9) return undefined;
-  let width = 1;
-  while (text.charCodeAt(firstBreak + 1 + width) === unit) width++;
+  const indent = jsonLayoutIndent(text, start);
+  if (indent === undefined) return undefined;
+  const { unit, width, firstBreak } = indent;
   const width2 = 2 * width;
 
   // Offsets of the trailing commas to blank.

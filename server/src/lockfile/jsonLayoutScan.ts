@@ -9,6 +9,7 @@
 
 import type { NpmKeyLocations, OffsetRange } from "./jsonKeyScan";
 import { decodeKey, valueRange } from "./jsonKeyScan";
+import { jsonLayoutIndent } from "./lineIndex";
 
 function stringEnd(text: string, from: number): number {
   let j = text.indexOf('"', from);
@@ -34,13 +35,9 @@ function stringEnd(text: string, from: number): number {
  * fields JSON.parse kept while it reads them, and npm.ts compares the two.
  */
 export function scanNpmKeysByLayout(text: string, start: number, root: Record<string, unknown>): NpmKeyLocations | undefined {
-  if (text.charCodeAt(start) !== 123 /* { */) return undefined;
-  const firstBreak = text.indexOf("\n", start);
-  if (firstBreak === -1) return undefined;
-  const unit = text.charCodeAt(firstBreak + 1);
-  if (unit !== 32 && unit !== 9) return undefined;
-  let width = 1;
-  while (text.charCodeAt(firstBreak + 1 + width) === unit) width++;
+  const indent = jsonLayoutIndent(text, start);
+  if (indent === undefined) return undefined;
+  const { unit, width, firstBreak } = indent;
   const depth2 = 2 * width;
   const depth3 = 3 * width;
 

@@ -45,3 +45,19 @@ export function lineRange(index: LineIndex, line: number): Range {
   if (end > start && index.text.charCodeAt(end - 1) === 13) end--;
   return index.range(start, end);
 }
+
+/**
+ * The indentation of a JSON document written with JSON.stringify-style layout (npm's and Bun's lockfiles): the
+ * character (space or tab) and how many of it make one level, read from the line after the opening `{` at `start`.
+ * `firstBreak` is the offset of the first line break. undefined when the text is not laid out that way (the layout scanners then hand over to a general one).
+ */
+export function jsonLayoutIndent(text: string, start: number): { unit: number; width: number; firstBreak: number } | undefined {
+  if (text.charCodeAt(start) !== 123 /* { */) return undefined;
+  const firstBreak = text.indexOf("\n", start);
+  if (firstBreak === -1) return undefined;
+  const unit = text.charCodeAt(firstBreak + 1);
+  if (unit !== 32 && unit !== 9) return undefined;
+  let width = 1;
+  while (text.charCodeAt(firstBreak + 1 + width) === unit) width++;
+  return { unit, width, firstBreak };
+}
