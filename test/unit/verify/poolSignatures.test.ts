@@ -7,7 +7,7 @@ import { generateKeyPairSync, sign } from "node:crypto";
 import { AttestationPool, workerScript } from "../../../server/src/verify/attestationPool";
 import { NPMJS_REGISTRY_KEYS, type RegistryKey } from "../../../server/src/verify/npmKeys";
 import { verifyRegistrySignature, type SignedVersion } from "../../../server/src/verify/signatures";
-import { readFixture, skipWithoutFixtures } from "./sharedFixtures";
+import { readFixture, skipWithoutFixtures, type SignatureVector } from "./sharedFixtures";
 
 const noWorker = workerScript() === undefined ? "no worker script next to the module" : false;
 const pool = new AttestationPool(2);
@@ -60,14 +60,7 @@ test("worker signature results equal main-thread results (generated keys)", { sk
   }
 });
 
-interface Vector {
-  name: string;
-  version: string;
-  integrity: string;
-  keyid: string;
-  sig: string;
-  published?: string;
-}
+type Vector = SignatureVector;
 
 test("worker signature results equal main-thread results (npm's real signatures)", { skip: noWorker || skipWithoutFixtures }, async () => {
   const vectors = readFixture<{ vectors: Vector[] }>("registry-signatures/signature-vectors.json").vectors;

@@ -2,16 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { NPMJS_REGISTRY_KEYS, type RegistryKey } from "../../../server/src/verify/npmKeys";
 import { verifyRegistrySignature, type SignedVersion } from "../../../server/src/verify/signatures";
-import { readFixture, skipWithoutFixtures } from "./sharedFixtures";
+import { readFixture, skipWithoutFixtures, type SignatureVector } from "./sharedFixtures";
 
-interface Vector {
-  name: string;
-  version: string;
-  integrity: string;
-  keyid: string;
-  sig: string;
-  published?: string;
-}
+type Vector = SignatureVector;
 
 const vectors = skipWithoutFixtures ? [] : readFixture<{ vectors: Vector[] }>("registry-signatures/signature-vectors.json").vectors;
 const keyOf = (keyid: string): RegistryKey => NPMJS_REGISTRY_KEYS.find((k) => k.keyid === keyid)!;
