@@ -93,7 +93,7 @@ export class RegistryClient {
     const url = packumentUrl(registry, name);
     return this.#shared(this.#packuments, `${full ? "full" : "abbreviated"}\n${registry}\n${name}`, options.signal, async (signal) => {
       const got = await this.http.get(url, { accept: full ? FULL_ACCEPT : ABBREVIATED_ACCEPT, signal, timeoutMs: this.options.timeoutMs });
-      return parseAnswer(got, `${name} on ${redactUrl(registry)}`, (doc) => {
+      return parseAnswer(got, () => `${name} on ${redactUrl(registry)}`, (doc) => {
         if (!isRecord(doc.versions)) return "it has no versions object";
         if (typeof doc.name === "string" && doc.name !== name) return `it describes ${JSON.stringify(doc.name)}, not ${JSON.stringify(name)}`;
         if (doc.time !== undefined && !isRecord(doc.time)) return "its time field is not an object";
@@ -110,7 +110,7 @@ export class RegistryClient {
       if (!got.ok && got.error.status === 404) {
         return { ok: false, error: { kind: "not-found", status: 404, message: `${redactUrl(base)} serves no signing keys (404 on /-/npm/v1/keys).` } };
       }
-      return parseAnswer(got, `the signing keys of ${redactUrl(base)}`, (doc) =>
+      return parseAnswer(got, () => `the signing keys of ${redactUrl(base)}`, (doc) =>
         Array.isArray(doc.keys) && doc.keys.every(isRecord) ? undefined : "it has no keys array of objects",
       (doc) => ({ keys: doc.keys as Record<string, unknown>[] }));
     });
@@ -140,7 +140,7 @@ export class RegistryClient {
       if (!got.ok && got.error.status === 404) {
         return { ok: false, error: { kind: "not-found", status: 404, message: `No attestations at ${redactUrl(target)} (404).` } };
       }
-      return parseAnswer(got, `the attestations at ${redactUrl(target)}`, (doc) => {
+      return parseAnswer(got, () => `the attestations at ${redactUrl(target)}`, (doc) => {
         if (!Array.isArray(doc.attestations)) return "it has no attestations array";
         const bad = doc.attestations.findIndex((a) => !isRecord(a) || typeof a.predicateType !== "string" || !isRecord(a.bundle));
         return bad === -1 ? undefined : `attestation ${bad} has no predicateType or bundle`;
@@ -214,14 +214,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** `describe` names the document for messages; it is a function so that only a failure pays for building it. */
 function parseAnswer<T>(
   got: HttpResult,
-  what: string,
+  describe: () => string,
   problemOf: (doc: Record<string, unknown>) => string | undefined,
   build: (doc: Record<string, unknown>) => T,
 ): RegistryResult<T> {
   if (!got.ok) {
-    if (got.error.status === 404) return { ok: false, error: { kind: "not-found", status: 404, message: `Not found: ${what} (404).` } };
+    if (got.error.status === 404) return { ok: false, error: { kind: "not-found", status: 404, message: `Not found: ${describe()} (404).` } };
     return { ok: false, error: got.error };
   }
   let doc: unknown;
@@ -229,10 +230,10 @@ function parseAnswer<T>(
     doc = JSON.parse(got.response.body.toString("utf8"));
   } catch (error) {
     // The parser's message can quote the body; the body is not ours to echo, so only its kind is kept.
-    return { ok: false, error: { kind: "malformed", message: `The registry's answer for ${what} is not valid JSON (${error instanceof SyntaxError ? "syntax error" : String(error)}).` } };
+    return { ok: false, error: { kind: "malformed", message: `The registry's answer for ${describe()} is not valid JSON (${error instanceof SyntaxError ? "syntax error" : String(error)}).` } };
   }
-  if (!isRecord(doc)) return { ok: false, error: { kind: "malformed", message: `The registry's answer for ${what} is not a JSON object.` } };
+  if (!isRecord(doc)) return { ok: false, error: { kind: "malformed", message: `The registry's answer for ${describe()} is not a JSON object.` } };
   const problem = problemOf(doc);
-  if (problem !== undefined) return { ok: false, error: { kind: "malformed", message: `The registry's answer for ${what} is unusable: ${problem}.` } };
+  if (problem !== undefined) return { ok: false, error: { kind: "malformed", message: `The registry's answer for ${describe()} is unusable: ${problem}.` } };
   return { ok: true, value: build(doc), url: got.response.url };
 }
