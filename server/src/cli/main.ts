@@ -1,4 +1,4 @@
-// Process entry of the CLI (bundled to dist/cli.js, started by bin/provenance-lens.js).
+// Process entry of the CLI proper: bundled to dist/cliMain.js, which dist/cli.js (launch.ts) runs through V8's code cache.
 import { homedir } from "node:os";
 import { engineFactory } from "../features/checkerFactory";
 import { describeError } from "../features/errors";
@@ -6,7 +6,7 @@ import { nodeFileSystem } from "../workspace/fileSystem";
 import { parseArgs } from "./args";
 import { runCli } from "./run";
 
-// A require, not an import: esbuild inlines it into dist/cli.js, and tsc then does not copy package.json into out/
+// A require, not an import: esbuild inlines it into dist/cliMain.js, and tsc then does not copy package.json into out/
 // (where tests looking for the repository's package.json would find it instead).
 const { version } = require("../../../package.json") as { version: string };
 

@@ -165,6 +165,9 @@ class LoadedNpmConfig implements NpmConfig {
   };
 
   readonly authHeaderFor = (url: string | URL): string | undefined => {
+    // No credentials at all (most machines, every CI job without a token): nothing to look up, for each of thousands
+    // of requests of a cold check.
+    if (this.#credentials.size === 0 && this.#legacy.size === 0) return undefined;
     let parsed: URL;
     try {
       parsed = typeof url === "string" ? new URL(url) : url;
