@@ -38,8 +38,8 @@ const IDLE_MS = 5_000;
  * tasks wait up to SIGNATURE_BATCH_MS for company, or until SIGNATURE_BATCH tasks are queued. Attestation tasks
  * (10-30 ms each) go at once: a worker left idle costs more than a message.
  */
-const SIGNATURE_BATCH_MS = 15;
-const SIGNATURE_BATCH = 256;
+const SIGNATURE_BATCH_MS = 4;
+const SIGNATURE_BATCH = 16;
 
 interface Pending {
   resolve: (answer: VerifyAnswer) => void;
