@@ -106,6 +106,8 @@ interface RegistryState {
   unreachable?: string;
   /** Fetches the keys on first need (the first package not answered from the cache), once. */
   ready: () => Promise<void>;
+  /** `url` as messages show it (redacted), made once per check. */
+  where?: string;
 }
 
 /** How long a verdict is re-used within one process (the editor re-checks on every edit). */
@@ -156,7 +158,7 @@ export class VerificationEngine implements Checker {
     // which nothing completes for this long is stopped (the per-registry breaker usually acts first).
     const stall = new AbortController();
     const stallMs = this.options.checkDeadlineMs ?? 30_000;
-    let watchdog = setTimeout(() => stall.abort(), stallMs);
+    const watchdog = setTimeout(() => stall.abort(), stallMs);
     const signal = request.signal === undefined ? stall.signal : AbortSignal.any([request.signal, stall.signal]);
     // Every request of the check listens on this one signal.
     setMaxListeners(0, signal);
@@ -176,8 +178,7 @@ export class VerificationEngine implements Checker {
     let fromCache = 0;
     const total = request.packages.length;
     const finish = (): void => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => stall.abort(), stallMs);
+      watchdog.refresh();
       request.onProgress?.(++done, total);
     };
 
@@ -349,7 +350,7 @@ export class VerificationEngine implements Checker {
   }
 
   async #factsOf(pkg: LockedPackage, state: RegistryState, registry: EvidenceSource, offline: boolean, signal: AbortSignal, pool?: AttestationPool) {
-    const where = redactUrl(state.url);
+    const where = (state.where ??= redactUrl(state.url));
     const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
     const blocked = (blocker: string, blockerCause?: "registry" | "offline") => ({ ...notChecked, blocker, blockerCause, notes: [], registry: where });
     if (offline) return blocked("Offline, and no verdict for this version is cached (check once online, or use a trust bundle).", "offline");

@@ -19,8 +19,12 @@ export function parseSri(integrity: string | undefined): Map<string, Set<string>
  * undefined when they agree (or the registry gave no hash to compare with), else a plain sentence saying what differs. `shasum` is the
  * registry's hex sha1, for old lockfiles that record only `sha1-`.
  */
+const SINGLE_SRI = /^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$/;
+
 export function compareIntegrity(lockfile: string | undefined, registry: string | undefined, shasum: string | undefined, subject: string): string | undefined {
   if (lockfile === undefined || lockfile === "") return undefined;
+  // The common case, decided without parsing: one well-formed hash, the very one the registry signed.
+  if (lockfile === registry && SINGLE_SRI.test(lockfile)) return undefined;
   const ours = parseSri(lockfile);
   const theirs = parseSri(registry);
   if (shasum !== undefined && /^[0-9a-f]{40}$/i.test(shasum)) {
