@@ -4,9 +4,19 @@
 import { parentPort } from "node:worker_threads";
 import type { ProvenanceVerdict } from "../protocol/verdicts";
 import type { RegistryKey } from "./npmKeys";
-import { verifyAttestations, type AttestedVersion } from "./provenance";
+import type { AttestedVersion } from "./provenance";
 import { verifyRegistrySignature, type RegistrySignatureResult, type SignedVersion } from "./signatures";
-import { prepareTrust, trustedRootFromJSON, type LoadedTrustedRoot, type TrustedRootSource } from "./trustedRoot";
+import type { LoadedTrustedRoot, TrustedRootSource } from "./trustedRoot";
+
+// The Sigstore side (provenance.ts, trustedRoot.ts and the @sigstore libraries under them) is required on the first
+// attestation task, not at start: a check of registry signatures only never needs it, and loading it was ~40 ms of each
+// worker's start on the core the main thread's network work competes for (issue #7).
+type Sigstore = typeof import("./provenance") & typeof import("./trustedRoot");
+let sigstore: Sigstore | undefined;
+function sigstoreSide(): Sigstore {
+  sigstore ??= { ...(require("./provenance") as typeof import("./provenance")), ...(require("./trustedRoot") as typeof import("./trustedRoot")) };
+  return sigstore;
+}
 
 export interface AttestationTask {
   kind: "attestation";
@@ -40,7 +50,7 @@ function rootOf(task: AttestationTask): LoadedTrustedRoot {
   if (root === undefined) {
     // The pool sends the text with the first task of each digest, to each worker: without it this is a pool bug.
     if (task.root.text === undefined) throw new Error(`trusted root ${task.root.digest} was never sent to this worker`);
-    const loaded = trustedRootFromJSON(task.root.text, task.root.source, task.root.path);
+    const loaded = sigstoreSide().trustedRootFromJSON(task.root.text, task.root.source, task.root.path);
     // The main thread loaded the same text successfully: failing here is a bug, reported as such.
     if (!loaded.ok) throw new Error(loaded.reason);
     root = loaded.root;
@@ -52,6 +62,7 @@ function rootOf(task: AttestationTask): LoadedTrustedRoot {
 function answerOf(task: VerifyTask): VerifyAnswer {
   try {
     if (task.kind === "signature") return { id: task.id, signature: verifyRegistrySignature(task.pkg, task.keys) };
+    const { verifyAttestations, prepareTrust } = sigstoreSide();
     return { id: task.id, verdict: verifyAttestations(task.pkg, task.doc, { trust: prepareTrust(rootOf(task), task.keys) }) };
   } catch (error) {
     return { id: task.id, error: error instanceof Error ? error.stack ?? error.message : String(error) };
