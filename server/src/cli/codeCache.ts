@@ -12,13 +12,14 @@ import vm from "node:vm";
 
 const PREFIX = "cli-code-";
 
-/** Where the code cache goes: next to the verdict cache (`--cache-dir`, else XDG), or nowhere with `--no-cache`. */
+/**
+ * Where the code cache goes: the user's cache folder ($XDG_CACHE_HOME/provenance-lens, else ~/.cache/provenance-lens),
+ * whatever `--cache-dir` says: that option moves the verdicts, which are data about packages, while this is about the
+ * program (like Node's own NODE_COMPILE_CACHE), so a check with an empty verdict folder still starts fast. None with
+ * `--no-cache` (nothing written to disk) or PROVENANCE_LENS_CODE_CACHE=off.
+ */
 export function codeCacheDir(argv: readonly string[], env: NodeJS.ProcessEnv, homeDir: string): string | undefined {
   if (env.PROVENANCE_LENS_CODE_CACHE === "off" || argv.includes("--no-cache")) return undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--cache-dir" && argv[i + 1] !== undefined) return path.resolve(argv[i + 1]);
-    if (argv[i].startsWith("--cache-dir=")) return path.resolve(argv[i].slice("--cache-dir=".length));
-  }
   const xdg = env.XDG_CACHE_HOME;
   return xdg !== undefined && path.isAbsolute(xdg) ? path.join(xdg, "provenance-lens") : path.join(homeDir, ".cache", "provenance-lens");
 }
