@@ -3,6 +3,7 @@
 import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
 import { joinPosix, markDevByIndexes, prepareLockText, problem } from "./pnpmBunShared";
+import { Unexpected } from "./pnpmYamlSyntax";
 import { IMPORTER_GROUPS, NOWHERE, newEntryRecord, readPnpmYaml, type PnpmDoc, type PnpmEntryRecord, type PnpmImporterDep, type PnpmImporterRecord, type PnpmResolution } from "./pnpmYaml";
 
 type Major = 5 | 6 | 9;
@@ -27,7 +28,14 @@ export function parsePnpmLockfileWith(original: string, options: ParseOptions, r
   const version = doc.lockfileVersion;
   result.lockfileVersion = typeof version === "number" || typeof version === "string" ? version : undefined;
   const major = majorOf(doc, problems);
-  new PnpmReader(doc, major, options, result).read();
+  try {
+    new PnpmReader(doc, major, options, result).read();
+  } catch (error) {
+    // A key repeated in a section, found while indexing the scanner's records: the library reads the whole file
+    // (and reports the duplicate), exactly as when the scanner itself meets something unexpected.
+    if (!(error instanceof Unexpected) || read.reader !== "scanner") throw error;
+    return parsePnpmLockfileWith(original, options, "library");
+  }
   return result;
 }
 
@@ -44,7 +52,7 @@ function majorOf(doc: PnpmDoc, problems: ParseProblem[]): Major {
   const major = parseInt(text, 10);
   if (major === 5 || major === 6 || major === 9) return major;
   // Unknown or missing: read it by its shape, and say so.
-  const keys = [...(doc.packages?.keys() ?? [])];
+  const keys = (doc.packages ?? []).map((r) => r.key);
   const guess: Major = doc.snapshots !== undefined ? 9 : keys.some((k) => k.startsWith("/") && k.includes("@", 2)) ? 6 : keys.some((k) => k.startsWith("/")) ? 5 : 9;
   problems.push(
     problem(doc.lockfileVersionRange ?? NOWHERE, "warning", "unknown-lockfile-version", text === "" ? `pnpm-lock.yaml has no lockfileVersion; it was read as version ${guess}.` : `Unknown pnpm lockfileVersion ${text} (known: 5.x, 6.x, 9.x); it was read as version ${guess}, results may be incomplete.`),
@@ -86,16 +94,16 @@ export function splitPnpmKey(key: string, major: Major): PnpmKeyParts | undefine
 
 class PnpmReader {
   /**
-   * Entries in file order, their index by id, and their dependencies as indexes: the dev/optional walk then runs on
-   * the indexes the resolution already found instead of looking every id up again (2-4% of a v9 parse).
+   * Entries in file order and their dependencies as indexes: the dev/optional walk then runs on the indexes the
+   * resolution already found instead of looking every id up again (2-4% of a v9 parse).
    */
   private readonly list: LockEntry[] = [];
-  private readonly indexOfId = new Map<string, number>();
   private readonly edges: number[][] = [];
   /**
-   * Entry indexes by the two halves of their key (name, then what follows the name's separator), so the usual
-   * reference resolves without building `name@ref`: concatenating and hashing that string for every edge was
-   * the reader's largest cost on the corpus. A miss falls back to the full-key forms.
+   * Entry indexes by the two halves of their key (name, then what follows the name's separator: keyParts), so the
+   * usual reference resolves without building `name@ref`: concatenating and hashing that string for every edge was
+   * the reader's largest cost on the corpus. It is also the index by id (the halves give back the key), so no Map
+   * keyed by whole ids is kept: hashing each long key once more was 5-8% of a parse.
    */
   private readonly byNameAndRef = new Map<string, number | Map<string, number>>();
   /**
@@ -103,6 +111,10 @@ class PnpmReader {
    * (a string comparison instead of hashing the reference and a second lookup).
    */
   private readonly refOf: string[] = [];
+  /** Entries whose id has no (name, reference) halves, and `link:` entries, by id. */
+  private readonly otherIds = new Map<string, number>();
+  /** Entries from this index on come from the section being read: a key seen again among them is a duplicate. */
+  private sectionStart = 0;
   private readonly importerPaths: Set<string>;
   private readonly recordOf: PnpmEntryRecord[] = [];
   /** `link:` entries by target folder: no `link:${folder}` string built and hashed for every link reference. */
@@ -122,28 +134,48 @@ class PnpmReader {
   }
 
   read(): void {
-    const packages = this.doc.packages ?? new Map<string, PnpmEntryRecord>();
-    const snapshots = this.major === 9 && this.doc.hasSnapshots ? this.doc.snapshots ?? new Map<string, PnpmEntryRecord>() : undefined;
+    const packages = this.doc.packages ?? [];
+    const snapshots = this.major === 9 && this.doc.hasSnapshots ? this.doc.snapshots ?? [] : undefined;
     // Entries are the snapshots in v9 (one per peer/patch variant), packages before that. A v9 package
     // with no snapshot (a truncated file) still becomes an entry, so what is readable is reported.
     // The record whose dependencies each entry has, by entry index (link entries, added later, have none).
     const recordOf = this.recordOf;
+    let unclaimed = packages.length;
     if (snapshots) {
-      for (const [key, snapshot] of snapshots) {
+      // pnpm writes both sections sorted by key, so a snapshot's package is the one the previous snapshot had (a
+      // peer variant) or the next; only a file written otherwise pays for an index of the package keys.
+      let byKey: Map<string, number> | undefined;
+      let p = 0;
+      for (let s = 0; s < snapshots.length; s++) {
+        const snapshot = snapshots[s];
+        const key = snapshot.key;
         const split = splitPnpmKey(key, 9);
         const base = split === undefined ? key : split.suffix === "" ? key : key.slice(0, key.length - split.suffix.length);
-        const record = packages.get(base);
+        let record: PnpmEntryRecord | undefined;
+        if (p < packages.length && packages[p].key === base) record = packages[p];
+        else if (p + 1 < packages.length && packages[p + 1].key === base) record = packages[++p];
+        else {
+          byKey ??= keyIndex(packages);
+          const at = byKey.get(base);
+          if (at !== undefined) record = packages[(p = at)];
+        }
         // Marked on the record, not in a Set of keys: one hash lookup less per entry.
-        if (record !== undefined) record.claimed = true;
+        if (record !== undefined && !record.claimed) (record.claimed = true), unclaimed--;
         // The range is the packages key when there is one: that line holds the integrity being verified,
         // and peer variants of one package then share one location instead of scattering diagnostics.
         recordOf[this.entry(key, split, record ?? EMPTY_RECORD, snapshot, record?.range ?? snapshot.range)] = snapshot;
       }
+      // A package key written twice leaves one copy unclaimed: the index finds it (and sends the file to the library).
+      if (unclaimed > 0 && byKey === undefined) keyIndex(packages);
+      this.sectionStart = this.list.length;
     }
-    for (const [key, record] of packages) {
-      if (record.claimed) continue;
-      recordOf[this.entry(key, splitPnpmKey(key, this.major), record, record, record.range)] = record;
+    if (unclaimed > 0) {
+      for (const record of packages) {
+        if (record.claimed) continue;
+        recordOf[this.entry(record.key, splitPnpmKey(record.key, this.major), record, record, record.range)] = record;
+      }
     }
+    this.sectionStart = Number.MAX_SAFE_INTEGER;
     // An entry replaced by a later one with the same id (a hand-edited file) keeps only the later one's edges.
     const count = this.list.length;
     for (let at = 0; at < count; at++) {
@@ -172,17 +204,23 @@ class PnpmReader {
     }
   }
 
-  /** Adds an entry (or replaces one with the same id, keeping its place, as a Map would); returns its index. */
-  private add(entry: LockEntry): number {
-    const existing = this.indexOfId.get(entry.id);
+  /**
+   * Adds an entry filed under its key's halves (name undefined: by whole id); returns its index. An id already read
+   * in an earlier section is replaced in its place, as a Map would; one repeated within a section is a duplicate key.
+   */
+  private add(entry: LockEntry, name: string | undefined, ref: string): number {
+    const existing = name === undefined ? this.otherIds.get(entry.id) : this.lookup(name, ref);
     if (existing !== undefined) {
+      if (existing >= this.sectionStart) throw new Unexpected(0, "duplicate entry");
       this.list[existing] = entry;
       this.edges[existing] = [];
       return existing;
     }
-    this.indexOfId.set(entry.id, this.list.length);
+    const at = this.list.push(entry) - 1;
     this.edges.push([]);
-    return this.list.push(entry) - 1;
+    if (name === undefined) this.otherIds.set(entry.id, at);
+    else this.indexUnder(name, ref, at);
+    return at;
   }
 
   private entry(id: string, split: PnpmKeyParts | undefined, record: PnpmEntryRecord, flags: PnpmEntryRecord, range: Range): number {
@@ -195,24 +233,34 @@ class PnpmReader {
     }
     if (flags.dev) entry.dev = true;
     if (flags.optional) entry.optional = true;
-    const at = this.add(entry);
-    // The key's own parts when they are the index's (name at the start, or after the 6.x leading slash): no slices.
-    if (split?.rest !== undefined && (id.charCodeAt(0) === 47) === (this.major === 6)) this.indexUnder(split.name, split.rest, at);
-    else this.indexByNameAndRef(id, at);
-    return at;
+    // The key's own parts when they are its halves (name at the start, or after the 6.x leading slash): no slices.
+    if (split?.rest !== undefined && (id.charCodeAt(0) === 47) === (this.major === 6)) return this.add(entry, split.name, split.rest);
+    const halves = this.keyParts(id);
+    return halves === undefined ? this.add(entry, undefined, "") : this.add(entry, halves[0], halves[1]);
   }
 
-  /** Files the entry under the (name, ref) pair whose usual reference form is exactly its id. */
-  private indexByNameAndRef(id: string, at: number): void {
+  /** A key's name and what follows the name's separator: the (name, reference) pair whose usual id it is. */
+  private keyParts(id: string): [string, string] | undefined {
     const from = this.major === 9 ? 0 : 1;
-    if (from === 1 && id.charCodeAt(0) !== 47 /* / */) return;
+    if (from === 1 && id.charCodeAt(0) !== 47 /* / */) return undefined;
     let sep: number;
     if (this.major === 5) {
       sep = id.indexOf("/", from);
       if (sep !== -1 && id.charCodeAt(from) === 64 /* @ */) sep = id.indexOf("/", sep + 1);
     } else sep = id.indexOf("@", from + 1);
-    if (sep === -1) return;
-    this.indexUnder(id.slice(from, sep), id.slice(sep + 1), at);
+    if (sep === -1) return undefined;
+    return [id.slice(from, sep), id.slice(sep + 1)];
+  }
+
+  private lookup(name: string, ref: string): number | undefined {
+    const refs = this.byNameAndRef.get(name);
+    return refs === undefined ? undefined : typeof refs === "number" ? (this.refOf[refs] === ref ? refs : undefined) : refs.get(ref);
+  }
+
+  /** The entry with this id (keyParts gives every filed id back its halves). */
+  private findId(id: string): number | undefined {
+    const halves = this.keyParts(id);
+    return (halves === undefined ? undefined : this.lookup(halves[0], halves[1])) ?? this.otherIds.get(id);
   }
 
   private indexUnder(name: string, ref: string, at: number): void {
@@ -231,9 +279,7 @@ class PnpmReader {
    */
   private resolve(name: string, ref: string, from: Range | undefined, d?: PnpmImporterDep, importer?: PnpmImporterRecord): number {
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
-    const refs = this.byNameAndRef.get(name);
-    const usual = refs === undefined ? undefined : typeof refs === "number" ? (this.refOf[refs] === ref ? refs : undefined) : refs.get(ref);
-    const at = usual ?? this.indexOfId.get(this.usualId(name, ref)) ?? this.indexOfId.get(ref) ?? (this.major === 9 ? undefined : this.indexOfId.get(`/${ref}`));
+    const at = this.lookup(name, ref) ?? this.findId(this.usualId(name, ref)) ?? this.findId(ref) ?? (this.major === 9 ? undefined : this.findId(`/${ref}`));
     if (at !== undefined) {
       const entry = this.list[at];
       // Installed under another name than its own: an alias (`foo: npm:bar@1`).
@@ -254,10 +300,10 @@ class PnpmReader {
     const known = this.linkByFolder.get(folder);
     if (known !== undefined) return known;
     const id = `link:${folder}`;
-    let at = this.indexOfId.get(id);
+    let at = this.findId(id);
     if (at === undefined) {
       const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
-      at = this.add({ id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: [] });
+      at = this.add({ id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: [] }, undefined, "");
     }
     this.linkByFolder.set(folder, at);
     return at;
@@ -297,6 +343,16 @@ function depRange(d: PnpmImporterDep, importer: PnpmImporterRecord): Range {
 }
 
 const EMPTY_RECORD: PnpmEntryRecord = newEntryRecord("", NOWHERE);
+
+/** Package keys -> index; a key written twice is a duplicate YAML key, which the library reads and reports. */
+function keyIndex(records: PnpmEntryRecord[]): Map<string, number> {
+  const byKey = new Map<string, number>();
+  for (let i = 0; i < records.length; i++) {
+    if (byKey.has(records[i].key)) throw new Unexpected(0, "duplicate entry");
+    byKey.set(records[i].key, i);
+  }
+  return byKey;
+}
 
 /** Where a package comes from, from its `resolution`. */
 function setSource(entry: LockEntry, resolution: PnpmResolution, id: string): void {

@@ -69,7 +69,7 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
   let root: PnpmImporterRecord = { path: ".", range: undefined, deps: [], specifiers: new Map() };
   let importer: PnpmImporterRecord = root;
   let group = 0;
-  let entries: Map<string, PnpmEntryRecord> = new Map();
+  let entries: PnpmEntryRecord[] = [];
   let entry: PnpmEntryRecord | undefined;
   let depIndex = -1;
   let topSeen = new Set<string>();
@@ -185,7 +185,7 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
           doc.importersIsMap = true;
           opens = IMPORTERS;
         } else if (key === "packages" || key === "snapshots") {
-          entries = new Map();
+          entries = [];
           if (key === "packages") (doc.hasPackages = true), (doc.packages = entries);
           else (doc.hasSnapshots = true), (doc.snapshots = entries);
           opens = ENTRIES;
@@ -253,9 +253,9 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
         continue;
       }
       case ENTRIES: {
-        if (entries.has(key)) throw new Unexpected(i, "duplicate entry");
+        // A repeated key is found by the reader (pnpm.ts), which indexes every key anyway.
         entry = newEntryRecord(key, keyRange(line, indent, keyEnd - lineStart));
-        entries.set(key, entry);
+        entries.push(entry);
         opens = ENTRY;
         break;
       }

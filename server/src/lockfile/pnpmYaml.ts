@@ -72,9 +72,13 @@ export interface PnpmDoc {
   /** Importers when `importers` is a map; otherwise the root's own dependency groups as importer ".". */
   importersIsMap: boolean;
   importers: PnpmImporterRecord[];
-  /** Undefined when the key is absent or not a map. */
-  packages: Map<string, PnpmEntryRecord> | undefined;
-  snapshots: Map<string, PnpmEntryRecord> | undefined;
+  /**
+   * In file order; undefined when the key is absent or not a map. Arrays, not Maps by key: hashing every long key
+   * was ~8% of a scan. Keys repeated within a section (a duplicate YAML key) are found by the reader, which then
+   * hands the file to the library as the scanner does for anything else unexpected.
+   */
+  packages: PnpmEntryRecord[] | undefined;
+  snapshots: PnpmEntryRecord[] | undefined;
 }
 
 export interface PnpmRead {
@@ -205,12 +209,12 @@ function docFromTree(root: Tree, spans: Map<string, Map<string, Range>>): PnpmDo
   doc.hasImporters = root.has("importers");
   doc.hasPackages = root.has("packages");
   doc.hasSnapshots = root.has("snapshots");
-  const entries = (section: string): Map<string, PnpmEntryRecord> | undefined => {
+  const entries = (section: string): PnpmEntryRecord[] | undefined => {
     const value = root.get(section);
     if (!(value instanceof Map)) return undefined;
     const sectionSpans = spans.get(section);
-    const out = new Map<string, PnpmEntryRecord>();
-    for (const [key, v] of value as Tree) out.set(key, entryFromTree(key, sectionSpans?.get(key) ?? NOWHERE, v instanceof Map ? (v as Tree) : EMPTY));
+    const out: PnpmEntryRecord[] = [];
+    for (const [key, v] of value as Tree) out.push(entryFromTree(key, sectionSpans?.get(key) ?? NOWHERE, v instanceof Map ? (v as Tree) : EMPTY));
     return out;
   };
   doc.packages = entries("packages");

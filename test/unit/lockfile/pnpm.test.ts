@@ -203,3 +203,29 @@ for (const c of CORPUS_CASES) {
     assert.ok(scanned.entries.every((e) => e.dependencies.every((d) => ids.has(d))));
   });
 }
+
+// The scanner keeps entry sections as arrays and pairs v9 snapshots with packages by their sorted order; repeats and
+// other orders must still read exactly as the library reads them (a repeat: the library's duplicate-key problem).
+const v9 = () => fixture("v9.0.yaml");
+const CORE_PACKAGE = "  '@babel/core@7.24.5':\n    resolution: {integrity: sha512-tVQRucExLQ02Boi4vdPp49svNGcfL2GhdTCT9aldhXgCJVAI21EtRfBettiuLUwce/7r6bFdgs6JFkcdTiFttA==}\n    engines: {node: '>=6.9.0'}\n\n";
+const GRACEFUL_PACKAGE = "  graceful-fs@4.2.11:\n    resolution: {integrity: sha512-RbJ5/jmFcNNCcDV5o9eTnBLJ/HszWV0P73bc+Ff4nS/rJj+YaS6IGyiOL0VoBYX+l1Wrl3k63h/KrH+nhJ0XvQ==}\n\n";
+const ORDER_CASES: { name: string; make: () => string; duplicate: boolean }[] = [
+  { name: "v9 package key written twice, next to itself", make: () => v9().replace(CORE_PACKAGE, CORE_PACKAGE + CORE_PACKAGE), duplicate: true },
+  { name: "v9 package key written twice, apart", make: () => v9().replace(GRACEFUL_PACKAGE, GRACEFUL_PACKAGE + CORE_PACKAGE), duplicate: true },
+  { name: "v9 snapshot key written twice", make: () => v9().replace("  '@babel/core@7.24.5': {}\n", "  '@babel/core@7.24.5': {}\n\n  '@babel/core@7.24.5': {}\n"), duplicate: true },
+  { name: "v9 packages out of order", make: () => v9().replace(CORE_PACKAGE, "").replace(GRACEFUL_PACKAGE, GRACEFUL_PACKAGE + CORE_PACKAGE), duplicate: false },
+  { name: "v9 package without a snapshot", make: () => v9().replace("  '@babel/core@7.24.5': {}\n", ""), duplicate: false },
+  { name: "v9 snapshot without a package", make: () => v9().replace(CORE_PACKAGE, ""), duplicate: false },
+  { name: "v6 package key written twice", make: () => v6().replace("  /fsevents@2.3.3:", "  /ansi-regex@5.0.1:"), duplicate: true },
+];
+
+for (const c of ORDER_CASES) {
+  test(`pnpm ${c.name}: scanner equals the yaml library`, () => {
+    const text = c.make();
+    assert.notEqual(text, c.name.startsWith("v9") ? v9() : v6(), "the edit applies");
+    const scanned = parsePnpmLockfileWith(text, {}, "scanner");
+    assert.deepEqual(scanned, parsePnpmLockfileWith(text, {}, "library"));
+    assert.equal(scanned.problems.some((p) => p.code === "duplicate-key"), c.duplicate);
+    assert.ok(scanned.entries.length >= 4);
+  });
+}
