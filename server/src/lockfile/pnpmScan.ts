@@ -18,14 +18,21 @@
 // bench/parse.ts at load 1.4-4: v6 0.24-0.30x, v9 0.24-0.34x js-yaml (js-yaml itself swings 23-53 ms between runs):
 // at the 0.25x target on good runs, not reliably under it. Profile now (v9): this scan ~30% self, the reader
 // ~35% (two-level name/reference lookups, whose cost is hashing each freshly sliced name, link folders), GC ~10-13%.
-// Tried and dropped (no gain): `packages`/`snapshots` as arrays instead of Maps (entries.set hashing each long key
-// was 5.8% of a v9 profile), duplicates found by the sort order, v9 snapshots paired with their packages by
-// walking both sections in order. The hashing moved to the reader's id index and the sort check itself cost 2.9%
-// (neighbouring keys share long prefixes): separate processes, CPU-time minimum of 15 x 20 parses, v9 7.00 vs
-// 7.10 ms, v6 6.24 vs 6.41 ms; bench/parse.ts 3 alternating runs each 0.25-0.30x both before and after.
+// An earlier round tried `packages`/`snapshots` as arrays and dropped it: the hashing only moved to the reader's
+// id index. This round (issue #2's last target) the reader has no id index (its (name, reference) index is one),
+// so the sections are arrays in file order and no long key is hashed at all; repeats are found by the reader.
+// A JavaScript intern table for names (one string object per name, hashed by sampled characters) was tried too:
+// hashing and comparing spans in JavaScript cost more (~170 ns a name) than V8's own hash of a fresh string.
+// The one-line value readers live in pnpmYamlSyntax.ts (this file was past the house size).
 import type { Range } from "./model";
-import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, setResolution, str } from "./pnpmYaml";
-import { FlowReader, quoted, resolvePlain, Unexpected } from "./pnpmYamlSyntax";
+import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, setResolution } from "./pnpmYaml";
+import * as syntax from "./pnpmYamlSyntax";
+import { FlowReader, quoted, Unexpected } from "./pnpmYamlSyntax";
+
+// The value readers run on nearly every line. Under tsx (how bench/parse.ts and the tests run) every use of an
+// imported binding goes through the module's export getter, which measured 18% of a pnpm parse once these moved to
+// pnpmYamlSyntax.ts; bound once here, they are plain function calls whatever compiles the code.
+const { commentScan, inlineScalar, inlineValue, plainStart, readsAsItself, restIsEmpty, str } = syntax;
 
 // What a map at some indentation level holds.
 const SKIP = 0;
@@ -41,20 +48,6 @@ const ENTRY_DEPS = 9; // name -> reference
 const RESOLUTION = 10; // a block-form resolution
 
 const MAX_LEVELS = 8;
-
-/** Scalar text as the reader sees it: str(resolvePlain(raw)), without the number regex for dotted versions. */
-function plainText(raw: string): string | undefined {
-  const c = raw.charCodeAt(0);
-  const numeric = (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46;
-  if (numeric) {
-    const dot = raw.indexOf(".");
-    // `1.2.3` (two dots) is never a number: the usual version string skips the regex.
-    if (dot !== -1 && raw.indexOf(".", dot + 1) !== -1) return raw;
-    return str(resolvePlain(raw));
-  }
-  if (raw.length > 5 || raw.length === 0) return raw.length === 0 ? undefined : raw;
-  return str(resolvePlain(raw));
-}
 
 export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
   const docs: PnpmDoc[] = [];
@@ -358,11 +351,6 @@ function importerField(key: string): number {
   return key === "specifiers" ? 8 : key === "dependencies" ? 1 : key === "devDependencies" ? 2 : key === "optionalDependencies" ? 4 : 0;
 }
 
-function restIsEmpty(text: string, i: number, end: number): boolean {
-  while (i < end && text.charCodeAt(i) === 32) i++;
-  return i === end || text.charCodeAt(i) === 35;
-}
-
 /** `resolution: {integrity: sha512-..., tarball: ...}` on one line. */
 function readFlowResolution(text: string, i: number, end: number, entry: PnpmEntryRecord): void {
   if (text.charCodeAt(i) !== 123) throw new Unexpected(i, "resolution is not a map");
@@ -382,74 +370,4 @@ function readFlowResolution(text: string, i: number, end: number, entry: PnpmEnt
   const value = flow.value();
   flow.expectEnd();
   for (const [key, v] of value as Map<string, unknown>) setResolution(entry, key, v);
-}
-
-/** A scalar value filling the rest of the line, as the reader sees it (text, or undefined for true/null...). */
-function inlineScalar(text: string, i: number, end: number): string | undefined {
-  const c = text.charCodeAt(i);
-  if (c === 39 || c === 34) {
-    const q = quoted(text, i, end);
-    if (!restIsEmpty(text, q.end, end)) throw new Unexpected(q.end, "text after a quoted scalar");
-    return q.value;
-  }
-  return plainText(plainRaw(text, i, end));
-}
-
-/** Any one-line value (flow collections included), resolved as YAML's core schema does. */
-function inlineValue(text: string, i: number, end: number): unknown {
-  const c = text.charCodeAt(i);
-  if (c === 123 || c === 91) {
-    const flow = new FlowReader(text, i, end);
-    const value = flow.value();
-    flow.expectEnd();
-    return value;
-  }
-  if (c === 39 || c === 34) return inlineScalar(text, i, end);
-  return resolvePlain(plainRaw(text, i, end));
-}
-
-function plainRaw(text: string, i: number, end: number): string {
-  const c = text.charCodeAt(i);
-  if (!plainStart(c) && c !== 63) throw new Unexpected(i, "unsupported value syntax");
-  // Comments are rare: the next " #" in the whole text is found once and reused until passed.
-  // '#' is searched, not " #": spaces are everywhere in YAML and each one was a candidate match (7% of a scan).
-  if (commentScan.next < i) {
-    let hash = text.indexOf("#", i + 1);
-    while (hash !== -1 && text.charCodeAt(hash - 1) !== 32) hash = text.indexOf("#", hash + 1);
-    commentScan.next = hash === -1 ? text.length : hash - 1;
-  }
-  let stop = commentScan.next < end ? commentScan.next : end;
-  while (stop > i && text.charCodeAt(stop - 1) === 32) stop--;
-  const raw = text.slice(i, stop);
-  if (raw.indexOf(": ") !== -1 || raw.charCodeAt(raw.length - 1) === 58) throw new Unexpected(i, "a map inside a value");
-  return raw;
-}
-
-/** Where the next " #" is in the text being scanned. */
-const commentScan = { next: -1 };
-
-/**
- * Indicators that cannot start a plain scalar, or start YAML features outside pnpm's subset. Here rather than in
- * pnpmYamlSyntax.ts: it runs on every line, and a call across modules goes through an export getter under tsx.
- */
-function plainStart(c: number): boolean {
-  return !(c === 38 || c === 42 || c === 33 || c === 124 || c === 62 || c === 37 || c === 64 || c === 96 || c === 123 || c === 91 || c === 93 || c === 125 || c === 44 || c === 63);
-}
-
-/**
- * Whether a plain scalar (starting with a letter) inside a one-line flow map, up to its closing brace, is read by
- * YAML as exactly its text: no whitespace (trimmed, or a comment after it), no flow indicator, no final ':'.
- * Native indexOf calls on the short slice: per-character JavaScript (or a regex over an SRI alphabet) costs ~7 ns a
- * character on this machine and was 5-12% of a scan; these searches take a quarter of that.
- */
-function readsAsItself(value: string): boolean {
-  return (
-    value.indexOf(" ") === -1 &&
-    value.indexOf(",") === -1 &&
-    value.indexOf("[") === -1 &&
-    value.indexOf("]") === -1 &&
-    value.indexOf("{") === -1 &&
-    value.indexOf("\t") === -1 &&
-    value.charCodeAt(value.length - 1) !== 58
-  );
 }

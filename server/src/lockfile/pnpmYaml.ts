@@ -8,7 +8,9 @@ import type { LineIndex } from "./lineIndex";
 import type { ParseProblem, Range } from "./model";
 import { problem } from "./pnpmBunShared";
 import { scanPnpmYaml } from "./pnpmScan";
-import { Unexpected } from "./pnpmYamlSyntax";
+import { str, Unexpected } from "./pnpmYamlSyntax";
+
+export { str };
 
 /** The fields of a package's `resolution` the model reads. */
 export interface PnpmResolution {
@@ -178,11 +180,6 @@ function librarySpans(document: Document, index: LineIndex): Map<string, Map<str
   };
   if (isMap(document.contents)) walk(document.contents, []);
   return spans;
-}
-
-/** A scalar as the model reads it: strings and numbers as text, anything else absent. */
-export function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 }
 
 /** One field of a `resolution` map, as the scanner reads it (block form, or a flow map off the usual line). */
