@@ -16,6 +16,18 @@ export interface DependentsIndex {
   rootOf(entryId: string): DirectRoot | undefined;
 }
 
+/**
+ * The index, built on first use: an edit re-checks the lockfile, and most edits are published before any hover, tree
+ * or related-information lookup needs the graph walk (issue #7).
+ */
+export function lazyDependentsIndex(parsed: ParsedLockfile): DependentsIndex {
+  let index: DependentsIndex | undefined;
+  return {
+    rootOf: (entryId) => (index ??= dependentsIndex(parsed)).rootOf(entryId),
+    chainOf: (entryId) => (index ??= dependentsIndex(parsed)).chainOf(entryId),
+  };
+}
+
 export function dependentsIndex(parsed: ParsedLockfile): DependentsIndex {
   const byId = new Map<string, LockEntry>(parsed.entries.map((e) => [e.id, e]));
   const parent = new Map<string, string | undefined>();

@@ -41,11 +41,6 @@ export function severityOf(level: DiagnosticLevel): DiagnosticSeverity | undefin
   }
 }
 
-/** Attached to package diagnostics so code actions can find the package again. */
-export interface PackageDiagnosticData {
-  packageKey: string;
-}
-
 /** package.json texts of the lockfile's workspace packages, by importer path ("." for the root). */
 export type ManifestTexts = ReadonlyMap<string, { uri: string; text: string }>;
 
@@ -57,11 +52,72 @@ export interface DiagnosticContext {
   /** While a review limits diagnostics to changes: the keys of the packages added or changed. */
   only?: ReadonlySet<string>;
   dependents?: DependentsIndex;
+  /** The previous checks' diagnostics of this lockfile, re-used where nothing about a package changed. */
+  memo?: DiagnosticMemo;
+}
+
+/** What a package diagnostic says, apart from where it sits. Shared by every location and every edit. */
+type DiagnosticBody = Omit<Diagnostic, "range">;
+
+interface Remembered {
+  verdict: Verdict;
+  alias: string | undefined;
+  findings: readonly Finding[];
+  related: DiagnosticRelatedInformation | undefined;
+  /** One per shown finding, in order; undefined for a finding that gets none. */
+  bodies: (DiagnosticBody | undefined)[];
+  /** The diagnostics last built, by finding then location: re-used while their range is the same. */
+  built: Diagnostic[][];
+}
+
+/**
+ * Diagnostics kept across the checks of one lockfile (issue #7: an edit re-publishes ~1,900 of them). A package whose
+ * verdict, findings and related information are those of the last check keeps its diagnostic objects and messages;
+ * only moved ranges get new ones. Entries of packages no longer in the lockfile are dropped after each check.
+ */
+export class DiagnosticMemo {
+  #packages = new Map<string, Remembered>();
+  #related = new Map<string, { text: string; uri: string; info: DiagnosticRelatedInformation | undefined }>();
+
+  /** The remembered entry of `key` when it still says the same; else undefined. */
+  lookup(key: string, pkg: LockedPackage, verdict: Verdict, findings: readonly Finding[], related: DiagnosticRelatedInformation | undefined): Remembered | undefined {
+    const found = this.#packages.get(key);
+    if (found === undefined || found.verdict !== verdict || found.alias !== pkg.alias || found.related !== related) return undefined;
+    return sameFindings(found.findings, findings) ? found : undefined;
+  }
+
+  /** Related information for a manifest key, the same object while the manifest's text is the same. */
+  related(cacheKey: string, manifest: { uri: string; text: string }, find: () => DiagnosticRelatedInformation | undefined): DiagnosticRelatedInformation | undefined {
+    const found = this.#related.get(cacheKey);
+    if (found !== undefined && found.text === manifest.text && found.uri === manifest.uri) return found.info;
+    const info = find();
+    this.#related.set(cacheKey, { text: manifest.text, uri: manifest.uri, info });
+    return info;
+  }
+
+  /** Replaces what is remembered with this check's packages. */
+  keep(next: Map<string, Remembered>): void {
+    this.#packages = next;
+  }
+}
+
+function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.code !== y.code || x.message !== y.message || x.level !== y.level) return false;
+    if (x.accepted?.reason !== y.accepted?.reason || x.accepted?.expires !== y.accepted?.expires || (x.accepted === undefined) !== (y.accepted === undefined)) return false;
+  }
+  return true;
+}
+
+function sameRange(a: Range, b: Range): boolean {
+  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
 }
 
 export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticContext = {}): Diagnostic[] {
   const levels = context.levels ?? DEFAULT_STATUS_LEVELS;
-  const dependents = context.dependents ?? dependentsIndex(analysis.parsed);
   const diagnostics: Diagnostic[] = analysis.parsed.problems.map((problem) => ({
     range: problem.range,
     severity: PROBLEM_SEVERITY[problem.severity],
@@ -72,7 +128,9 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
   }));
   // Verdicts caused by the registry or by being offline are said once for the lockfile, not once per entry.
   const aggregated: Record<"registry" | "offline", { count: number; reason?: string }> = { registry: { count: 0 }, offline: { count: 0 } };
-  const related = relatedFinder(analysis, dependents, context.manifests);
+  const memo = context.memo;
+  const related = relatedFinder(analysis, context.dependents, context.manifests, memo);
+  const remembered = new Map<string, Remembered>();
   for (const pkg of analysis.packages) {
     const key = packageKey(pkg);
     const verdict = analysis.result.verdicts.get(key);
@@ -81,34 +139,36 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
     if (pkg.source === "workspace" || pkg.source === "link") continue;
     if (context.only !== undefined && !context.only.has(key)) continue;
     const findings: Finding[] = context.outcomeOf?.(pkg)?.findings ?? [{ code: verdict.status, message: verdict.reasons[0] ?? verdict.status, level: levels[verdict.status] }];
-    findings.forEach((finding, index) => {
-      // Accepted findings are shown greyed in the tree and hovers, with their reason: no diagnostic.
-      if (finding.accepted !== undefined) return;
-      const isStatus = index === 0;
-      if (isStatus && verdict.cause !== undefined) {
-        const bucket = aggregated[verdict.cause];
-        bucket.count++;
-        bucket.reason ??= verdict.reasons[0];
-        return;
-      }
-      const severity = severityOf(finding.level);
-      if (severity === undefined) return;
-      const data: PackageDiagnosticData = { packageKey: key };
-      const relatedInformation = related(pkg);
-      for (const range of pkg.locations) {
-        diagnostics.push({
-          range,
-          severity,
-          code: finding.code,
-          codeDescription: { href: docsLink(finding.code) },
-          source: DIAGNOSTIC_SOURCE,
-          message: isStatus ? messageOf(pkg, verdict) : `${pkg.alias ?? pkg.name}@${pkg.version}: ${finding.message}`,
-          data,
-          ...(relatedInformation.length > 0 ? { relatedInformation } : {}),
-        });
-      }
+    // A status caused by the registry or by being offline is counted, not shown per package (whatever the memo says).
+    const first = findings[0];
+    if (first !== undefined && first.accepted === undefined && verdict.cause !== undefined) {
+      const bucket = aggregated[verdict.cause];
+      bucket.count++;
+      bucket.reason ??= verdict.reasons[0];
+    }
+    const relatedInformation = related(pkg);
+    const entry = memo?.lookup(key, pkg, verdict, findings, relatedInformation) ?? {
+      verdict,
+      alias: pkg.alias,
+      findings,
+      related: relatedInformation,
+      bodies: findings.map((finding, index) => bodyOf(pkg, verdict, finding, index === 0, relatedInformation)),
+      built: [],
+    };
+    entry.bodies.forEach((body, index) => {
+      if (body === undefined) return;
+      const before = entry.built[index];
+      const now: Diagnostic[] = [];
+      pkg.locations.forEach((range, at) => {
+        const old = before?.[at];
+        now.push(old !== undefined && sameRange(old.range, range) ? old : { range, ...body });
+      });
+      entry.built[index] = now;
+      for (const diagnostic of now) diagnostics.push(diagnostic);
     });
+    if (memo !== undefined) remembered.set(key, entry);
   }
+  memo?.keep(remembered);
   const top = firstEntryRange(analysis);
   const unverifiable = severityOf(levels.unverifiable);
   const aggregate = (code: AggregateCode, severity: DiagnosticSeverity | undefined, message: string) => {
@@ -135,26 +195,44 @@ function firstEntryRange(analysis: LockfileAnalysis): Range {
   return first ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 }
 
+/** The text of a package's diagnostic for one finding; undefined when the finding gets no diagnostic. */
+function bodyOf(pkg: LockedPackage, verdict: Verdict, finding: Finding, isStatus: boolean, relatedInformation: DiagnosticRelatedInformation | undefined): DiagnosticBody | undefined {
+  // Accepted findings are shown greyed in the tree and hovers, with their reason: no diagnostic.
+  if (finding.accepted !== undefined) return undefined;
+  if (isStatus && verdict.cause !== undefined) return undefined; // aggregated (see diagnosticsFor)
+  const severity = severityOf(finding.level);
+  if (severity === undefined) return undefined;
+  return {
+    severity,
+    code: finding.code,
+    codeDescription: { href: docsLink(finding.code) },
+    source: DIAGNOSTIC_SOURCE,
+    message: isStatus ? messageOf(pkg, verdict) : `${pkg.alias ?? pkg.name}@${pkg.version}: ${finding.message}`,
+    ...(relatedInformation !== undefined ? { relatedInformation: [relatedInformation] } : {}),
+  };
+}
+
 /** Points a package's diagnostic at the package.json dependency that pulls it in (the top of its chain). */
-function relatedFinder(analysis: LockfileAnalysis, dependents: DependentsIndex, manifests: ManifestTexts | undefined) {
+function relatedFinder(analysis: LockfileAnalysis, given: DependentsIndex | undefined, manifests: ManifestTexts | undefined, memo: DiagnosticMemo | undefined) {
   const found = new Map<string, DiagnosticRelatedInformation | undefined>();
-  return (pkg: LockedPackage): DiagnosticRelatedInformation[] => {
-    if (manifests === undefined) return [];
+  let dependents = given;
+  return (pkg: LockedPackage): DiagnosticRelatedInformation | undefined => {
+    if (manifests === undefined || manifests.size === 0) return undefined;
+    dependents ??= dependentsIndex(analysis.parsed);
     const root = dependents.rootOf(pkg.entryIds[0]);
-    if (root === undefined) return [];
+    if (root === undefined) return undefined;
     const cacheKey = `${root.importerPath}\n${root.dependency.name}`;
     if (!found.has(cacheKey)) {
       const manifest = manifests.get(root.importerPath);
-      const at = manifest === undefined ? undefined : findManifestKey(manifest.text, root.dependency.name);
-      found.set(
-        cacheKey,
-        manifest === undefined || at === undefined
+      const find = (): DiagnosticRelatedInformation | undefined => {
+        const at = manifest === undefined ? undefined : findManifestKey(manifest.text, root.dependency.name);
+        return manifest === undefined || at === undefined
           ? undefined
-          : { location: { uri: manifest.uri, range: at.range }, message: `"${root.dependency.name}" in ${at.field} brings it in` },
-      );
+          : { location: { uri: manifest.uri, range: at.range }, message: `"${root.dependency.name}" in ${at.field} brings it in` };
+      };
+      found.set(cacheKey, manifest !== undefined && memo !== undefined ? memo.related(cacheKey, manifest, find) : find());
     }
-    const info = found.get(cacheKey);
-    return info === undefined ? [] : [info];
+    return found.get(cacheKey);
   };
 }
 

@@ -10,7 +10,7 @@ import type { Settings } from "../protocol/settings";
 import type { Checker } from "../verify/checker";
 import type { LockfileAnalysis } from "../workspace/analyze";
 import { errorCode, type FileSystem } from "../workspace/fileSystem";
-import { dependentsIndex, type DependentsIndex } from "./dependents";
+import { lazyDependentsIndex, type DependentsIndex } from "./dependents";
 import type { ManifestTexts } from "./diagnostics";
 import { weakeningNotes, type FolderPolicy } from "./policy";
 
@@ -44,7 +44,7 @@ export function checkedLockfile(fields: Omit<CheckedLockfile, "dependents" | "ou
   const outcomeOf = (pkg: LockedPackage) => fields.outcome.packages.get(packageKey(pkg));
   return {
     ...fields,
-    dependents: dependentsIndex(fields.analysis.parsed),
+    dependents: lazyDependentsIndex(fields.analysis.parsed),
     outcomeOf,
     notesOf: (pkg) =>
       weakeningNotes(pkg, fields.analysis.result.verdicts.get(packageKey(pkg)), outcomeOf(pkg), {

@@ -81,17 +81,8 @@ export function applyPolicy(input: PolicyInput, policy: Policy, options: ApplyOp
       outcome.ignored = ignored;
       for (const f of findings) f.accepted ??= { reason: ignored };
     }
-    const expiredSeen = new Set<PolicyException>();
-    for (const finding of findings) {
-      if (finding.accepted !== undefined) continue;
-      const matching = policy.exceptions.filter((e) => exceptionCovers(e, pkg, finding.code));
-      const live = matching.find((e) => !expired(e));
-      if (live !== undefined) finding.accepted = { reason: live.reason, ...(live.expires ? { expires: live.expires } : {}) };
-      else for (const e of matching) expiredSeen.add(e);
-    }
-    for (const e of expiredSeen) {
-      findings.push({ code: "exception-expired", message: `The exception "${e.reason}" for ${e.package}@${e.versions} expired on ${e.expires}; what it accepted is reported again.`, level: levelOf("exception-expired") });
-    }
+    // Runs for every package on every edit in the editor: nothing more is allocated when the policy has no exceptions.
+    if (policy.exceptions.length > 0) applyExceptions(findings, pkg, policy.exceptions, expired, levelOf);
     packages.set(key, outcome);
   }
 
@@ -107,6 +98,21 @@ export function applyPolicy(input: PolicyInput, policy: Policy, options: ApplyOp
     });
   }
   return { packages, policyFindings, weakenings: weakeningsOf(policy, statusLevels) };
+}
+
+/** Accepts the findings a live exception covers; an expired one that would have covered a finding is a finding itself. */
+function applyExceptions(findings: Finding[], pkg: LockedPackage, exceptions: readonly PolicyException[], expired: (e: PolicyException) => boolean, levelOf: (code: PolicyCode) => DiagnosticLevel): void {
+  const expiredSeen = new Set<PolicyException>();
+  for (const finding of findings) {
+    if (finding.accepted !== undefined) continue;
+    const matching = exceptions.filter((e) => exceptionCovers(e, pkg, finding.code));
+    const live = matching.find((e) => !expired(e));
+    if (live !== undefined) finding.accepted = { reason: live.reason, ...(live.expires ? { expires: live.expires } : {}) };
+    else for (const e of matching) expiredSeen.add(e);
+  }
+  for (const e of expiredSeen) {
+    findings.push({ code: "exception-expired", message: `The exception "${e.reason}" for ${e.package}@${e.versions} expired on ${e.expires}; what it accepted is reported again.`, level: levelOf("exception-expired") });
+  }
 }
 
 /** The first finding a person must act on (not accepted, at error level): the CLI's exit code 1. */
