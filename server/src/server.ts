@@ -15,56 +15,37 @@ import {
   type Connection,
   type Diagnostic,
   type InitializeResult,
-  type WorkspaceEdit,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { isLockfileName, LOCKFILE_NAMES } from "./lockfile/index";
 import {
-  ACCEPT_EDIT_REQUEST,
   CHECKED_NOTIFICATION,
-  CLEAR_CACHE_REQUEST,
   emptyByStatus,
-  END_REVIEW_REQUEST,
   POLICY_FILE_NAME,
-  RECHECK_REQUEST,
-  REVIEW_REFS_REQUEST,
-  REVIEW_REQUEST,
   STATUS_NOTIFICATION,
-  TREE_REQUEST,
-  type AcceptEditParams,
-  type ReviewParams,
-  type ReviewRefsResult,
-  type ReviewResult,
   type CheckedParams,
-  type ClearCacheResult,
   type InitializationOptions,
-  type RecheckParams,
-  type RecheckResult,
   type StatusParams,
-  type TreeParams,
-  type TreeResult,
 } from "./protocol/messages";
 import { DEFAULT_SETTINGS, SETTINGS_SECTION, settingsFrom, type Settings } from "./protocol/settings";
 import type { CheckerFactory } from "./features/checkerFactory";
 import { TrustFiles } from "./features/checkerOptions";
 import { FIX_ALL_KIND, listCodeActions, resolveCodeAction, type ActionData, type CandidateFinder } from "./features/codeActions";
-import { DIAGNOSTIC_SOURCE, diagnosticsFor, docsLink } from "./features/diagnostics";
+import { registerCustomRequests, ReviewSession } from "./features/customRequests";
+import { DiagnosticMemo, diagnosticsFor } from "./features/diagnostics";
 import { describeError } from "./features/errors";
-import { exceptionTextEdits } from "./features/policyEdits";
 import { hoverFor } from "./features/hover";
-import { effectiveLevels, loadFolderPolicy, outcomeOf, policyFileDiagnostics, type FolderPolicy } from "./features/policy";
-import { changedKeys, reviewLockfileOf, reviewOf, reviewRefs, startReview, type ActiveReview } from "./features/review";
-import { lockfileCoverageWarning } from "./bundle/index";
-import { checkedLockfile, readManifestTexts, readOptional, type CheckedLockfile } from "./features/lockfileState";
+import { checkLockfile, lockfileDiagnostic } from "./features/lockfileCheck";
+import { readOptional, type CheckedLockfile } from "./features/lockfileState";
+import { effectiveLevels, loadFolderPolicy, policyFileDiagnostics, type FolderPolicy } from "./features/policy";
 import { startProgress } from "./features/progress";
-import { summaryLens, treeLockfileOf } from "./features/tree";
+import { changedKeys, reviewOf } from "./features/review";
+import { summaryLens } from "./features/tree";
 import { findVerifiedCandidates, type CandidateAnswer } from "./verify/candidates";
 import type { Checker } from "./verify/checker";
 import { VerificationEngine } from "./verify/engine";
-import { analyzeLockfile } from "./workspace/analyze";
-import { findLockfiles, readManifests } from "./workspace/discovery";
+import { findLockfiles } from "./workspace/discovery";
 import type { FileSystem } from "./workspace/fileSystem";
-import type { CheckerOptions } from "./features/checkerFactory";
 
 /** Timers come in through here so a test (or another host) can drive them. */
 export interface Clock {
@@ -120,11 +101,11 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   let canRefreshLenses = false;
   let clientWatchesFiles = false;
   let disposed = false;
-  let activeReview: ActiveReview | undefined;
-  /** Why a lockfile could not be reviewed, by lockfile uri (while a review is active). */
-  const reviewProblems = new Map<string, string>();
+  const review = new ReviewSession();
   /** Lockfile-level diagnostics of the last check (settings problems, trust bundle coverage), by lockfile uri. */
   const extraDiagnostics = new Map<string, Diagnostic[]>();
+  /** Each lockfile's package diagnostics of its last check, re-used by the next (an edit changes few of them). */
+  const memos = new Map<string, DiagnosticMemo>();
   /** What was last published for each policy file, so a check of every lockfile does not re-send it. */
   const policyPublished = new Map<string, string>();
   /** Output lines said once (which trust bundle and root are used, a bundle that does not cover a lockfile). */
@@ -304,91 +285,28 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     }, { title: "" }),
   );
 
-  connection.onRequest(
-    TREE_REQUEST,
-    guard("tree", (params: TreeParams | undefined): TreeResult => {
-      const lockfiles = [...results.values()]
-        .filter((s) => params?.uri === undefined || s.uri === params.uri)
-        .sort((a, b) => a.uri.localeCompare(b.uri))
-        .map((s) => treeLockfileOf(s.analysis, s.uri, s.folderUri, s.dependents, s.outcomeOf, s.notesOf));
-      const review = reviewResult();
-      return { lockfiles, limited, state: pending.size > 0 ? "checking" : "idle", ...(review !== undefined ? { review } : {}) };
-    }, { lockfiles: [], limited: false, state: "idle" }),
-  );
-
-  connection.onRequest(
-    RECHECK_REQUEST,
-    guard("recheck", async (params: RecheckParams | undefined): Promise<RecheckResult> => {
+  registerCustomRequests(connection, {
+    results,
+    review,
+    checking: () => pending.size > 0,
+    limited: () => limited,
+    forgetSettings: () => {
       settingsCache.clear();
       trustFiles.clear();
-      candidates.clear();
-      if (params?.ignoreCache === true) await clearCaches();
-      await checkWorkspace();
-      for (const uri of knownLockfiles()) schedule(uri, 0);
-      return { lockfiles: knownLockfiles().size };
-    }, { lockfiles: 0 }),
-  );
-
-  connection.onRequest(
-    CLEAR_CACHE_REQUEST,
-    guard("clearCache", async (): Promise<ClearCacheResult> => {
-      const caches = await clearCaches();
-      candidates.clear();
-      for (const uri of knownLockfiles()) schedule(uri, 0);
-      return { caches };
-    }, { caches: 0 }),
-  );
-
-  connection.onRequest(
-    ACCEPT_EDIT_REQUEST,
-    guard("acceptEdit", async (params: AcceptEditParams): Promise<WorkspaceEdit | null> => {
-      const policyUri = pathToFileURL(path.join(fileURLToPath(folderOf(params.lockfileUri) ?? params.lockfileUri.replace(/\/[^/]*$/, "")), POLICY_FILE_NAME)).href;
-      const existing = await readText(policyUri);
-      const { edits } = exceptionTextEdits(existing, params.exception);
-      if (existing !== undefined) return { changes: { [policyUri]: edits } };
-      return { documentChanges: [{ kind: "create", uri: policyUri, options: { ignoreIfExists: true } }, { textDocument: { uri: policyUri, version: null }, edits }] };
-    }, null),
-  );
-
-  connection.onRequest(
-    REVIEW_REFS_REQUEST,
-    guard("reviewRefs", async (): Promise<ReviewRefsResult> => {
-      const folder = reviewFolders()[0];
-      return folder === undefined ? { refs: [], problem: "No workspace folder or lockfile to review." } : reviewRefs(folder);
-    }, { refs: [], problem: "Listing the refs failed; see the output." }),
-  );
-
-  connection.onRequest(
-    REVIEW_REQUEST,
-    guard("review", async (params: ReviewParams): Promise<ReviewResult | null> => {
-      const review = await startReview(params.ref, params.label, reviewFolders());
-      activeReview = review;
-      reviewProblems.clear();
-      await Promise.all([...results.values()].map(async (state) => {
-        const reviewed = await reviewOf(state, review, reviewFolderOf(state.uri));
-        if (activeReview !== review) return;
-        if (typeof reviewed === "string") reviewProblems.set(state.uri, reviewed);
-        else state.review = reviewed;
-        publish(state);
-      }));
-      sendStatus();
-      return reviewResult() ?? null;
-    }, null),
-  );
-
-  connection.onRequest(
-    END_REVIEW_REQUEST,
-    guard("endReview", (): null => {
-      activeReview = undefined;
-      reviewProblems.clear();
-      for (const state of results.values()) {
-        delete state.review;
-        publish(state);
-      }
-      sendStatus();
-      return null;
-    }, null),
-  );
+    },
+    forgetCandidates: () => candidates.clear(),
+    clearCaches,
+    checkWorkspace,
+    knownLockfiles,
+    schedule,
+    folderOf,
+    reviewFolderOf,
+    reviewFolders,
+    readText,
+    publish,
+    sendStatus,
+    guard,
+  });
 
   documents.listen(connection);
 
@@ -404,15 +322,6 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
 
   function reviewFolders(): string[] {
     return [...new Set([...workspaceFolders.map((f) => fileURLToPath(f)), ...[...results.keys()].map(reviewFolderOf)])];
-  }
-
-  function reviewResult(): ReviewResult | undefined {
-    const review = activeReview;
-    if (review === undefined) return undefined;
-    const problems = [...review.revisions.values()].flatMap((r) => (r.ok ? [] : [r.reason]));
-    const commit = [...review.revisions.values()].find((r) => r.ok);
-    const lockfiles = [...results.values()].sort((a, b) => a.uri.localeCompare(b.uri)).flatMap((s) => (s.review === undefined ? [] : [reviewLockfileOf(s, s.review)]));
-    return { ref: review.ref, label: review.label, ...(commit?.ok ? { commit: commit.revision.commit } : {}), lockfiles, problems: [...new Set([...problems, ...reviewProblems.values()])] };
   }
 
   /** The policy file changed (edited, saved, created, deleted): show its problems, and check the lockfiles it governs. */
@@ -445,28 +354,29 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     for (const folder of workspaceFolders) await publishPolicy(path.join(fileURLToPath(folder), POLICY_FILE_NAME));
   }
 
-  /** The policy's registries on top of the settings' (untrusted workspaces never get here: loadFolderPolicy drops them). */
-  function withPolicyRegistries(options: CheckerOptions, policy: FolderPolicy): CheckerOptions {
-    const declared = policy.registries;
-    if (declared === undefined || options.trustBundle !== undefined) return options;
-    const mirrors = [...(options.mirrorsOfNpmjs ?? []), ...declared.mirrorsOfNpmjs];
-    const keys = [...(options.registryKeys ?? []), ...(declared.registryKeys ?? [])];
-    return { ...options, ...(mirrors.length > 0 ? { mirrorsOfNpmjs: mirrors } : {}), ...(keys.length > 0 ? { registryKeys: keys } : {}) };
-  }
-
   /** Publishes a checked lockfile's diagnostics (again after a review starts or ends). */
   function publish(state: CheckedLockfile): number {
-    const only = activeReview !== undefined && state.settings.diagnosticsChangedOnly && state.review !== undefined ? changedKeys(state.review) : undefined;
+    const only = review.active !== undefined && state.settings.diagnosticsChangedOnly && state.review !== undefined ? changedKeys(state.review) : undefined;
     const diagnostics = diagnosticsFor(state.analysis, {
       levels: effectiveLevels(state.policy, state.settings.severity),
       manifests: state.manifests,
       outcomeOf: state.outcomeOf,
       dependents: state.dependents,
+      memo: memoOf(state.uri),
       ...(only !== undefined ? { only } : {}),
     });
     diagnostics.push(...(extraDiagnostics.get(state.uri) ?? []));
     if (!disposed) void connection.sendDiagnostics({ uri: state.uri, version: state.version ?? undefined, diagnostics });
     return diagnostics.length;
+  }
+
+  function memoOf(uri: string): DiagnosticMemo {
+    let memo = memos.get(uri);
+    if (memo === undefined) {
+      memo = new DiagnosticMemo();
+      memos.set(uri, memo);
+    }
+    return memo;
   }
 
   function isLockfileUri(uri: string): boolean {
@@ -531,6 +441,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     cancel(uri);
     results.delete(uri);
     extraDiagnostics.delete(uri);
+    memos.delete(uri);
     void connection.sendDiagnostics({ uri, diagnostics: [] });
     sendChecked({ uri, version: null, packages: 0, problems: 0, diagnostics: 0 });
     sendStatus();
@@ -569,58 +480,46 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         forget(uri); // Deleted or unreadable: nothing to show.
         return;
       }
-      const lockfileDir = path.dirname(file);
-      const reading = await readManifests(deps.fs, lockfileDir);
-      for (const warning of reading.warnings) log("warn", warning);
-      const folderUri = folderOf(uri);
-      const policyFile = path.join(reviewFolderOf(uri), POLICY_FILE_NAME);
-      const policy = await loadFolderPolicy(policyFs, policyFile, limited, signal);
-      void publishPolicy(policyFile, policy);
-      const trust = await trustFiles.optionsFor(settings, limited);
-      for (const line of trust.info) logOnce(line);
-      const options = withPolicyRegistries(trust.options, policy);
-      const extra = trust.problems.map((problem) => lockfileDiagnostic("settings-problem", problem, 2));
-      const uncovered = options.trustBundle === undefined ? undefined : lockfileCoverageWarning(options.trustBundle, file, text);
-      if (uncovered !== undefined) {
-        // Said once per lockfile: one diagnostic on its first line, and once in the output.
-        extra.push(lockfileDiagnostic("trust-bundle-coverage", uncovered, 2));
-        logOnce(uncovered);
-      }
-      const checker = deps.createChecker(options);
-      const analysis = await analyzeLockfile({
-        path: file,
+      const checked = await checkLockfile({
+        uri,
+        file,
         text,
-        manifests: reading.manifests,
-        checker: withProgress(checker, uri, controller),
-        offline: options.offline,
-        includeDev: settings.includeDev,
+        version,
+        folderUri: folderOf(uri),
+        settings,
+        limited,
+        policyFile: path.join(reviewFolderOf(uri), POLICY_FILE_NAME),
         signal,
+        now: now(),
+        fs: deps.fs,
+        policyFs,
+        trustFiles,
+        createChecker: deps.createChecker,
+        withProgress: (checker) => withProgress(checker, uri, controller),
+        onPolicy: (policy) => void publishPolicy(policy.path, policy),
+        log,
+        logOnce,
       });
-      if (signal.aborted) {
+      if (checked === undefined) {
         stoppedByUser();
         return;
       }
-      // Offline nothing was fetched, so "serves no signatures" would be about our own silence (engine reports it anyway).
-      if (options.offline) analysis.result.notices = analysis.result.notices.filter((n) => n.kind !== "no-signatures");
-      const manifests = await readManifestTexts(deps.fs, lockfileDir, reading.manifests);
-      if (signal.aborted) return;
-      const outcome = outcomeOf(policy, analysis, now(), settings.severity);
-      const state = checkedLockfile({ uri, path: file, folderUri, version, analysis, manifests, policy, outcome, settings, checker, offline: options.offline, limited });
-      const review = activeReview;
-      if (review !== undefined) {
-        const reviewed = await reviewOf(state, review, reviewFolderOf(uri), signal);
+      const { state, extra } = checked;
+      const active = review.active;
+      if (active !== undefined) {
+        const reviewed = await reviewOf(state, active, reviewFolderOf(uri), signal);
         if (signal.aborted) return;
-        if (typeof reviewed === "string") reviewProblems.set(uri, reviewed);
+        if (typeof reviewed === "string") review.problems.set(uri, reviewed);
         else {
           state.review = reviewed;
-          reviewProblems.delete(uri);
+          review.problems.delete(uri);
         }
       }
       done();
       results.set(uri, state);
       extraDiagnostics.set(uri, extra);
       const published = publish(state);
-      sendChecked({ uri, version, packages: analysis.packages.length, problems: analysis.parsed.problems.length, diagnostics: published });
+      sendChecked({ uri, version, packages: state.analysis.packages.length, problems: state.analysis.parsed.problems.length, diagnostics: published });
       refreshLenses();
     } catch (error) {
       if (signal.aborted) {
@@ -668,10 +567,6 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       .catch((error: unknown) => {
         if (!connectionEnded(error)) logError("CodeLens refresh", error);
       });
-  }
-
-  function lockfileDiagnostic(code: string, message: string, severity: 1 | 2): Diagnostic {
-    return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity, code, codeDescription: { href: docsLink(code) }, source: DIAGNOSTIC_SOURCE, message };
   }
 
   function settingsFor(uri: string): Promise<Settings> {
