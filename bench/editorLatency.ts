@@ -2,7 +2,8 @@
 //   - open the 52,771-line CRA lockfile in a fresh server (empty verdict cache) -> first diagnostics;
 //   - edit it (the root "name", so every verdict stays cached) -> diagnostics of that version, several edits;
 //   - the server process's RSS with the lockfile open and verified.
-//   node out/bench/editorLatency.js [--edits N (7)] [--provenance-every K (3)]
+//   node out/bench/editorLatency.js [--edits N (7)] [--provenance-every K (3)] [--only real|in-process] [--full-sync]
+//     [--server-args "<node flags for the real server, e.g. --cpu-prof --cpu-prof-dir=DIR>"]
 // Two servers: the real `dist/server.js --stdio` process (what editors run; its edit latency includes the server's
 // 30 ms typing debounce, and its RSS is the number), and the same server in this process with no debounce, which
 // shows the work an edit costs once typing has paused.
@@ -18,7 +19,8 @@ import { startInProcess, TestClient } from "../test/lsp/harness";
 import { packagesFromLockfileEntries } from "../test/registry/specs";
 import { arg, CRA_LOCKFILE, load, median, ms, REPO, startRegistryProcess, type RegistryProcess } from "./benchUtil";
 
-const SERVER_JS = path.join(REPO, "dist/server.js");
+/** `--server PATH` runs another build (an unminified one in /tmp for readable profiles). */
+const SERVER_JS = path.resolve(arg("--server", path.join(REPO, "dist/server.js")));
 /** The real server's edit debounce (server.ts default): an edit waits this long for typing to pause. */
 /** server.ts `editDebounceMs` default. */
 const SERVER_DEBOUNCE_MS = 30;
@@ -30,6 +32,20 @@ interface Measured {
   diagnostics: number;
   loads: string[];
   rss?: { afterOpenMiB: number; afterEditsMiB: number; peakMiB: number };
+  /** The server process's CPU time (user + system, all threads) over the edits, per edit: robust to the machine's load. */
+  cpuPerEditMs?: number;
+}
+
+/** User + system CPU time of a process so far, in ms, from /proc (Linux). */
+function cpuOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    // utime and stime are fields 14 and 15 of stat(5); after the ") " split they are at 11 and 12, in clock ticks (100/s).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch (error) {
+    console.log(`CPU time of ${pid} not readable (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  }
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MiB, from /proc (Linux). */
@@ -45,7 +61,7 @@ function rssOf(pid: number): { rss: number; peak: number } | undefined {
 }
 
 /** Opens, waits for the first diagnostics, then edits `edits` times, each time waiting for that version's diagnostics. */
-async function openAndEdit(client: TestClient, label: string, uri: string, text: string, edits: number, pid?: number): Promise<Measured> {
+async function openAndEdit(client: TestClient, label: string, uri: string, text: string, edits: number, fullSync: boolean, pid?: number): Promise<Measured> {
   await client.initialize();
   const loads = [load()];
   const first = client.next<{ uri: string; diagnostics: unknown[] }>("textDocument/publishDiagnostics", (p) => p.uri === uri);
@@ -54,23 +70,33 @@ async function openAndEdit(client: TestClient, label: string, uri: string, text:
   const published = await first;
   const openMs = performance.now() - openStart;
   const afterOpen = pid === undefined ? undefined : rssOf(pid);
+  const cpuBefore = pid === undefined ? undefined : cpuOf(pid);
   const editMs: number[] = [];
+  // The root "name" value, edited in place: as an editor sends a keystroke (one ranged change), unless --full-sync.
+  const valueAt = text.indexOf('"create-react-app"') + 1;
+  const line = text.slice(0, valueAt).split("\n").length - 1;
+  const character = valueAt - (text.lastIndexOf("\n", valueAt - 1) + 1);
+  let value = "create-react-app";
   for (let version = 2; version < edits + 2; version++) {
     loads.push(load());
-    const edited = text.replace('"name": "create-react-app"', `"name": "create-react-app-edit-${version}"`);
+    const next = `create-react-app-edit-${version}`;
     const seen = client.next("textDocument/publishDiagnostics", (p: { uri: string; version?: number }) => p.uri === uri && p.version === version);
     const start = performance.now();
-    await client.change(uri, edited, version);
+    if (fullSync) await client.change(uri, text.replace('"name": "create-react-app"', `"name": "${next}"`), version);
+    else await client.changeRange(uri, { start: { line, character }, end: { line, character: character + value.length } }, next, version);
+    value = next;
     await seen;
     editMs.push(performance.now() - start);
   }
   const afterEdits = pid === undefined ? undefined : rssOf(pid);
+  const cpuAfter = pid === undefined ? undefined : cpuOf(pid);
+  const cpuPerEditMs = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / edits : undefined;
   const rss = afterOpen !== undefined && afterEdits !== undefined ? { afterOpenMiB: afterOpen.rss, afterEditsMiB: afterEdits.rss, peakMiB: afterEdits.peak } : undefined;
-  return { label, openMs, editMs, diagnostics: published.diagnostics.length, loads, ...(rss ? { rss } : {}) };
+  return { label, openMs, editMs, diagnostics: published.diagnostics.length, loads, ...(rss ? { rss } : {}), ...(cpuPerEditMs !== undefined ? { cpuPerEditMs } : {}) };
 }
 
-async function spawnedServer(settings: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<{ client: TestClient; pid: number; exited: Promise<void> }> {
-  const child = spawn(process.execPath, [SERVER_JS, "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env });
+async function spawnedServer(settings: Record<string, unknown>, env: NodeJS.ProcessEnv, nodeArgs: readonly string[]): Promise<{ client: TestClient; pid: number; exited: Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_JS, "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const client = new TestClient(connection, { settings }, () => {
@@ -83,6 +109,10 @@ async function spawnedServer(settings: Record<string, unknown>, env: NodeJS.Proc
 async function main(): Promise<void> {
   const edits = Number(arg("--edits", "7"));
   const every = Number(arg("--provenance-every", "3"));
+  // Node flags for the real server process, e.g. --server-args "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = arg("--server-args", "").split(" ").filter((a) => a !== "");
+  // Each edit sends the whole 2 MB text (as the first round did) instead of one ranged change.
+  const fullSync = process.argv.includes("--full-sync");
   if (!existsSync(CRA_LOCKFILE)) {
     console.log(`skipped: ${CRA_LOCKFILE} missing (set PROVENANCE_LENS_SHARED)`);
     return;
@@ -105,15 +135,17 @@ async function main(): Promise<void> {
     writeFileSync(lockfilePath, text);
     const uri = pathToFileURL(lockfilePath).href;
     const settingsFor = (cache: string): Record<string, unknown> => ({ registry: registry!.url, trustedRootPath: path.join(home, "trusted_root.json"), cachePath: cache });
-    console.log(`editor latency: ${path.basename(CRA_LOCKFILE)} (${text.split("\n").length} lines, ${packages.length} registry packages, provenance every ${every}); ${edits} edits; load ${load()}`);
+    console.log(`editor latency: ${path.basename(CRA_LOCKFILE)} (${text.split("\n").length} lines, ${packages.length} registry packages, provenance every ${every}); ${edits} edits, ${fullSync ? "each the whole text (--full-sync)" : "each one ranged change"}; load ${load()}`);
 
     const results: Measured[] = [];
-    if (!existsSync(SERVER_JS)) console.log(`real server: skipped, ${SERVER_JS} missing (npm run build)`);
+    const only = arg("--only", "");
+    if (only === "in-process") console.log("real server: skipped (--only in-process)");
+    else if (!existsSync(SERVER_JS)) console.log(`real server: skipped, ${SERVER_JS} missing (npm run build)`);
     else {
       const env = { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: path.join(home, "xdg-cache") };
-      const server = await spawnedServer(settingsFor(mkdtempSync(path.join(home, "cache-"))), env);
+      const server = await spawnedServer(settingsFor(mkdtempSync(path.join(home, "cache-"))), env, nodeArgs);
       try {
-        results.push(await openAndEdit(server.client, `dist/server.js --stdio (debounce ${SERVER_DEBOUNCE_MS} ms)`, uri, text, edits, server.pid));
+        results.push(await openAndEdit(server.client, `dist/server.js --stdio (debounce ${SERVER_DEBOUNCE_MS} ms)`, uri, text, edits, fullSync, server.pid));
         await server.client.connection.sendRequest("shutdown");
         await server.client.connection.sendNotification("exit");
         await server.exited;
@@ -121,21 +153,23 @@ async function main(): Promise<void> {
         server.client.dispose();
       }
     }
+    if (only !== "real") {
     const inProcess = startInProcess(
       { settings: settingsFor(mkdtempSync(path.join(home, "cache-"))) },
       { createChecker: engineFactory({ env: { HOME: home }, homeDir: homedir() }), editDebounceMs: 0 },
     );
     try {
-      results.push(await openAndEdit(inProcess, "in process (no debounce)", uri, text, edits));
+      results.push(await openAndEdit(inProcess, "in process (no debounce)", uri, text, edits, fullSync));
     } finally {
       inProcess.dispose();
     }
+    }
 
-    console.log("\n| server | open -> first diagnostics ms (cold) | edit -> diagnostics median ms | edits (ms) | diagnostics | RSS after open / after edits / peak MiB | load 1/5/15 at open |");
-    console.log("|---|---|---|---|---|---|---|");
+    console.log("\n| server | open -> first diagnostics ms (cold) | edit -> diagnostics median ms | edits (ms) | server CPU ms per edit | diagnostics | RSS after open / after edits / peak MiB | load 1/5/15 at open |");
+    console.log("|---|---|---|---|---|---|---|---|");
     for (const r of results) {
       const rss = r.rss === undefined ? "n/a" : `${r.rss.afterOpenMiB.toFixed(0)} / ${r.rss.afterEditsMiB.toFixed(0)} / ${r.rss.peakMiB.toFixed(0)}`;
-      console.log(`| ${r.label} | ${ms(r.openMs)} | ${ms(median(r.editMs))} | ${r.editMs.map(ms).join(", ")} | ${r.diagnostics} | ${rss} | ${r.loads[0]} |`);
+      console.log(`| ${r.label} | ${ms(r.openMs)} | ${ms(median(r.editMs))} | ${r.editMs.map(ms).join(", ")} | ${r.cpuPerEditMs === undefined ? "n/a" : ms(r.cpuPerEditMs)} | ${r.diagnostics} | ${rss} | ${r.loads[0]} |`);
     }
     const real = results.find((r) => r.rss !== undefined);
     const direct = results.find((r) => r.rss === undefined);

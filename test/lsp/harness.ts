@@ -119,6 +119,11 @@ export class TestClient {
     return this.connection.sendNotification("textDocument/didChange", { textDocument: { uri, version }, contentChanges: [{ text }] });
   }
 
+  /** One incremental change, as an editor sends for a keystroke (the server declares incremental sync). */
+  changeRange(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string, version: number): Promise<void> {
+    return this.connection.sendNotification("textDocument/didChange", { textDocument: { uri, version }, contentChanges: [{ range, text }] });
+  }
+
   hover(uri: string, line: number, character: number): Promise<any> {
     return this.connection.sendRequest("textDocument/hover", { textDocument: { uri }, position: { line, character } });
   }
