@@ -5,7 +5,12 @@ import type { ParseOptions, WorkspaceManifest } from "./index";
 import type { LineIndex } from "./lineIndex";
 import { maxSatisfying } from "semver";
 import { type BerryRecord, parseBerryYamlWithLibrary, scanBerryYaml } from "./yarnBerryYaml";
-import { type Root, isGitSpec, markReached, splitDescriptor } from "./yarnShared";
+import * as shared from "./yarnShared";
+import { type Root, isGitSpec, markReached } from "./yarnShared";
+
+// Called for every descriptor. Under tsx (bench/parse.ts, the tests) an imported binding is an export-getter call
+// at each use; bound once, it is a plain call.
+const { splitDescriptor } = shared;
 
 /** `__metadata.version` values Yarn 2 to 4 have written. */
 const KNOWN_VERSIONS = new Set(["4", "5", "6", "7", "8", "9", "10"]);
@@ -53,22 +58,34 @@ export function patchedDescriptor(reference: string): string | undefined {
 }
 
 
+/**
+ * One name's descriptors: its only range and entry (most names), or range -> entry index. The single form is
+ * compared, not looked up: hashing each freshly sliced range for a Map lookup was a tenth of a Berry parse.
+ */
+type Ranges = { range: string; index: number } | Map<string, number>;
+
+function findRange(ranges: Ranges, range: string): number | undefined {
+  return ranges instanceof Map ? ranges.get(range) : ranges.range === range ? ranges.index : undefined;
+}
+
 /** Descriptors as name -> range -> entry index. Two levels so lookups never build `name@range` strings. */
 class DescriptorMap {
-  private readonly byName = new Map<string, Map<string, number>>();
+  private readonly byName = new Map<string, Ranges>();
 
-  ranges(name: string): Map<string, number> | undefined {
+  ranges(name: string): Ranges | undefined {
     return this.byName.get(name);
   }
 
   get(name: string, range: string): number | undefined {
-    return this.byName.get(name)?.get(range);
+    const ranges = this.byName.get(name);
+    return ranges === undefined ? undefined : findRange(ranges, range);
   }
 
   set(name: string, range: string, index: number): void {
     const ranges = this.byName.get(name);
-    if (ranges === undefined) this.byName.set(name, new Map<string, number>().set(range, index));
-    else ranges.set(range, index);
+    if (ranges === undefined || (!(ranges instanceof Map) && ranges.range === range)) this.byName.set(name, { range, index });
+    else if (ranges instanceof Map) ranges.set(range, index);
+    else this.byName.set(name, new Map<string, number>().set(ranges.range, ranges.index).set(range, index));
   }
 
   setFirst(name: string, range: string, index: number): void {
@@ -79,14 +96,24 @@ class DescriptorMap {
   add(name: string, range: string, index: number): boolean {
     const ranges = this.byName.get(name);
     if (ranges === undefined) {
+      this.byName.set(name, { range, index });
+      return true;
+    }
+    if (!(ranges instanceof Map)) {
+      if (ranges.range === range) return false;
       // set() on an empty Map: the iterable constructor was 3% of a Berry parse.
-      this.byName.set(name, new Map<string, number>().set(range, index));
+      this.byName.set(name, new Map<string, number>().set(ranges.range, ranges.index).set(range, index));
       return true;
     }
     if (ranges.has(range)) return false;
     ranges.set(range, index);
     return true;
   }
+}
+
+/** The distinct entries a name's descriptors resolve to, in the order they were filed. */
+function entriesOf(ranges: Ranges): number[] {
+  return ranges instanceof Map ? [...new Set(ranges.values())] : [ranges.index];
 }
 
 /** An entry key's descriptors (`a@npm:^1, a@npm:^1.2`); most keys have one, which needs no split. */
@@ -153,7 +180,11 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     // tarball, so it is never an `integrity`: npm signatures and provenance cannot be checked against it.
     if (record.checksum !== undefined) entry.checksum = record.checksum;
     const at = entries.length;
+    let lastName = "";
     for (const d of descriptors) {
+      // A key's descriptors usually share one name: the same string object then, hashed once for the lookups.
+      if (d.name === lastName) d.name = lastName;
+      else lastName = d.name;
       if (!byDescriptor.add(d.name, d.range, at)) {
         problems.push({
           range: entry.range,
@@ -180,19 +211,19 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   const resolve = (name: string, range: string, parentResolution: string): number | undefined => {
     const ranges = byDescriptor.ranges(name);
     if (ranges === undefined) return undefined;
-    const found = builtinPatchOf.get(name, range) ?? ranges.get(range);
+    const found = builtinPatchOf.get(name, range) ?? findRange(ranges, range);
     if (found !== undefined) return found;
     // Older lockfiles (and manifests) write `^1.0.0` where keys say `npm:^1.0.0`.
     if (!PROTOCOL.test(range)) {
-      const npm = builtinPatchOf.get(name, `npm:${range}`) ?? ranges.get(`npm:${range}`);
+      const npm = builtinPatchOf.get(name, `npm:${range}`) ?? findRange(ranges, `npm:${range}`);
       if (npm !== undefined) return npm;
     } else if (!range.startsWith("npm:")) {
-      const linked = ranges.get(`${range}::locator=${encodeURIComponent(parentResolution)}`) ?? byBareDescriptor.get(name, range);
+      const linked = findRange(ranges, `${range}::locator=${encodeURIComponent(parentResolution)}`) ?? byBareDescriptor.get(name, range);
       if (linked !== undefined) return linked;
     }
     // The descriptor was rewritten before locking (package.json `resolutions`, `.yarnrc.yml` catalogs), and the
     // lockfile does not record how: take the only entry of that name, or the highest version the range allows.
-    const named = [...new Set(ranges.values())];
+    const named = entriesOf(ranges);
     if (named.length === 1) return named[0];
     const semverRange = range.startsWith("npm:") ? range.slice(4) : range;
     // `catalog:`, `workspace:`...: no semver range, and semver would throw and catch inside for each one.
