@@ -2,11 +2,16 @@
 // Key and reference forms: https://github.com/pnpm/spec/blob/master/lockfile/ (5.2, 6.0, 9.0).
 import type { ParseOptions } from "./index";
 import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
-import { joinPosix, markDevByIndexes, prepareLockText, problem } from "./pnpmBunShared";
+import * as shared from "./pnpmBunShared";
+import { markDevByIndexes, prepareLockText, problem } from "./pnpmBunShared";
 import { Unexpected } from "./pnpmYamlSyntax";
 import { IMPORTER_GROUPS, NOWHERE, newEntryRecord, readPnpmYaml, type PnpmDoc, type PnpmEntryRecord, type PnpmImporterDep, type PnpmImporterRecord, type PnpmResolution } from "./pnpmYaml";
 
 type Major = 5 | 6 | 9;
+
+// Called for every `link:` reference (~900 in the corpus file). Under tsx (bench/parse.ts, the tests) an imported
+// binding is an export-getter call at each use; bound once, it is a plain call.
+const { joinPosix } = shared;
 
 export function parsePnpmLockfile(text: string, options: ParseOptions): ParsedLockfile {
   return parsePnpmLockfileWith(text, options, "scanner");
@@ -111,6 +116,11 @@ class PnpmReader {
    * (a string comparison instead of hashing the reference and a second lookup).
    */
   private readonly refOf: string[] = [];
+  /**
+   * Whether an entry's name is the name half it is filed under: a reference found by that name then cannot make it
+   * an alias, and the name comparison for every edge is skipped.
+   */
+  private readonly ownName: boolean[] = [];
   /** Entries whose id has no (name, reference) halves, and `link:` entries, by id. */
   private readonly otherIds = new Map<string, number>();
   /** Entries from this index on come from the section being read: a key seen again among them is a duplicate. */
@@ -214,10 +224,12 @@ class PnpmReader {
       if (existing >= this.sectionStart) throw new Unexpected(0, "duplicate entry");
       this.list[existing] = entry;
       this.edges[existing] = [];
+      this.ownName[existing] = entry.name === name;
       return existing;
     }
     const at = this.list.push(entry) - 1;
     this.edges.push([]);
+    this.ownName.push(entry.name === name);
     if (name === undefined) this.otherIds.set(entry.id, at);
     else this.indexUnder(name, ref, at);
     return at;
@@ -279,7 +291,9 @@ class PnpmReader {
    */
   private resolve(name: string, ref: string, from: Range | undefined, d?: PnpmImporterDep, importer?: PnpmImporterRecord): number {
     // The usual form first; the others (aliases, non-registry ids) only when it misses.
-    const at = this.lookup(name, ref) ?? this.findId(this.usualId(name, ref)) ?? this.findId(ref) ?? (this.major === 9 ? undefined : this.findId(`/${ref}`));
+    const usual = this.lookup(name, ref);
+    if (usual !== undefined && this.ownName[usual]) return usual;
+    const at = usual ?? this.findId(this.usualId(name, ref)) ?? this.findId(ref) ?? (this.major === 9 ? undefined : this.findId(`/${ref}`));
     if (at !== undefined) {
       const entry = this.list[at];
       // Installed under another name than its own: an alias (`foo: npm:bar@1`).

@@ -166,6 +166,25 @@ function walkFrom(roots: number[], edges: number[][], count: number): Uint8Array
  * split/join: pnpm calls it for every `link:` reference of every importer (about 900 in the pnpm corpus file).
  */
 export function joinPosix(folder: string, relative: string): string {
+  // pnpm's usual form: some `../`, then a path without `.` segments or empty ones. The folder loses as many trailing
+  // segments and the rest is appended, without walking it: when every segment goes, the result is a slice of the
+  // reference (no concatenated string to flatten when it is hashed as a Map key).
+  let ups = 0;
+  while (relative.charCodeAt(ups * 3) === 46 && relative.charCodeAt(ups * 3 + 1) === 46 && relative.charCodeAt(ups * 3 + 2) === 47) ups++;
+  const restStart = ups * 3;
+  if (
+    restStart < relative.length &&
+    relative.charCodeAt(restStart) !== 46 &&
+    relative.charCodeAt(restStart) !== 47 &&
+    relative.indexOf("/.", restStart) === -1 &&
+    relative.indexOf("//", restStart) === -1 &&
+    relative.charCodeAt(relative.length - 1) !== 47
+  ) {
+    let keep = folder === "." ? 0 : folder.length;
+    for (let k = 0; k < ups && keep > 0; k++) keep = Math.max(0, folder.lastIndexOf("/", keep - 1));
+    const rest = restStart === 0 ? relative : relative.slice(restStart);
+    return keep === 0 ? rest : `${folder.slice(0, keep)}/${rest}`;
+  }
   let out = folder === "." ? "" : folder;
   for (let from = 0; from <= relative.length; ) {
     let slash = relative.indexOf("/", from);

@@ -77,12 +77,14 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
   let pendingLevel = 0;
   let skipDeeperThan = -1;
   let line = -1;
+  // CRLF files are rare: one search instead of a check on every line.
+  const crlf = text.indexOf("\r") !== -1;
   for (let pos = start; pos < length; ) {
     line++;
     let eol = text.indexOf("\n", pos);
     if (eol === -1) eol = length;
     let end = eol;
-    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    if (crlf && end > pos && text.charCodeAt(end - 1) === 13) end--;
     const lineStart = pos;
     pos = eol + 1;
     let i = lineStart;
