@@ -15,6 +15,7 @@ import { pathToFileURL } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import { packagesOf, parseLockfile } from "../server/src/lockfile/index";
 import { engineFactory } from "../server/src/features/checkerFactory";
+import { SERVER_EXEC_ARGV } from "../server/src/features/serverProcess";
 import { startInProcess, TestClient } from "../test/lsp/harness";
 import { packagesFromLockfileEntries } from "../test/registry/specs";
 import { arg, CRA_LOCKFILE, load, median, ms, REPO, startRegistryProcess, type RegistryProcess } from "./benchUtil";
@@ -96,7 +97,8 @@ async function openAndEdit(client: TestClient, label: string, uri: string, text:
 }
 
 async function spawnedServer(settings: Record<string, unknown>, env: NodeJS.ProcessEnv, nodeArgs: readonly string[]): Promise<{ client: TestClient; pid: number; exited: Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_JS, "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env });
+  // With the flags the extension starts it with (serverProcess.ts), then any given for profiling.
+  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, ...nodeArgs, SERVER_JS, "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const client = new TestClient(connection, { settings }, () => {

@@ -4,6 +4,7 @@ import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, Transp
 import { LOCKFILE_NAMES } from "../../server/src/lockfile/index";
 import { POLICY_FILE_NAME, type InitializationOptions } from "../../server/src/protocol/messages";
 import { SETTINGS_SECTION } from "../../server/src/protocol/settings";
+import { SERVER_EXEC_ARGV } from "../../server/src/features/serverProcess";
 import type { ConnectionErrorDecision, RestartDecision, RestartPolicy } from "./restartPolicy";
 
 /** The lockfiles the server handles; also where the language status item shows. */
@@ -15,8 +16,9 @@ export const POLICY_SELECTOR: { scheme: "file"; pattern: string } = { scheme: "f
 export function createLanguageClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel, errorHandler: ErrorHandler): LanguageClient {
   const module = context.asAbsolutePath("dist/server.js");
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6009"] } },
+    // V8 heap flags keep the server's memory in bounds (serverProcess.ts).
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV] } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, "--nolazy", "--inspect=6009"] } },
   };
   // The server also re-reads a lockfile when package.json files (which decide direct dependencies) or the policy file change.
   const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...LOCKFILE_NAMES, "package.json", "pnpm-workspace.yaml", POLICY_FILE_NAME].join(",")}}`);
