@@ -67,7 +67,7 @@ export interface ServerDeps {
   fs: FileSystem;
   createChecker: CheckerFactory;
   clock: Clock;
-  /** Quiet time after an edit before re-parsing (default 30 ms: a re-check with cached verdicts takes ~80 ms on the 52k-line lockfile, and the whole edit-to-diagnostics budget is 100 ms; superseded checks are cancelled anyway). */
+  /** Quiet time after an edit in a burst before re-parsing; an edit after a pause is checked at once (default 30 ms: a re-check with cached verdicts takes ~80 ms on the 52k-line lockfile, and the whole edit-to-diagnostics budget is 100 ms; superseded checks are cancelled anyway). */
   editDebounceMs?: number;
 }
 
@@ -90,6 +90,8 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   const documents = new TextDocuments(TextDocument);
   const results = new Map<string, CheckedLockfile>();
   const pending = new Map<string, Pending>();
+  /** When each open lockfile last changed (the clock's ms): tells an edit after a pause from one in a burst. */
+  const lastEdit = new Map<string, number>();
   const settingsCache = new Map<string, Promise<Settings>>();
   const trustFiles = new TrustFiles(deps.fs);
   const candidates = new Map<string, Promise<CandidateAnswer | undefined>>();
@@ -184,14 +186,22 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     guard("didChangeContent", (event) => {
       if (isPolicyUri(event.document.uri)) return policyChanged(fileURLToPath(event.document.uri));
       if (!isLockfileUri(event.document.uri)) return;
-      // The first version is checked at once; later edits wait until typing pauses.
-      schedule(event.document.uri, event.document.version <= 1 && !results.has(event.document.uri) ? 0 : editDebounceMs);
+      // The first version, and an edit after a pause (nothing typed for the debounce time and no check of it waiting or
+      // running), are checked at once; an edit in a burst waits until typing pauses (issue #7: edit -> diagnostics).
+      const uri = event.document.uri;
+      const at = now();
+      const previous = lastEdit.get(uri);
+      lastEdit.set(uri, at);
+      const first = event.document.version <= 1 && !results.has(uri);
+      const paused = previous === undefined || at - previous >= editDebounceMs;
+      schedule(uri, first || (paused && !pending.has(uri)) ? 0 : editDebounceMs);
     }, undefined),
   );
 
   // The editor's copy is gone: what counts again is the file on disk.
   documents.onDidClose(
     guard("didClose", (event) => {
+      lastEdit.delete(event.document.uri);
       if (isLockfileUri(event.document.uri)) schedule(event.document.uri, 0);
       else if (isPolicyUri(event.document.uri)) policyChanged(fileURLToPath(event.document.uri));
     }, undefined),
