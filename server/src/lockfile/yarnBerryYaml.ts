@@ -96,6 +96,22 @@ const DEPS = 2;
 const META = 3;
 const META_ITEM = 4;
 const SCALAR_FIELD = 5;
+/** Whether a plain key with this first character and length can be one of fieldBit's fields. */
+function mayBeField(first: number, length: number): boolean {
+  switch (first) {
+    case 118 /* v */:
+      return length === 7;
+    case 114 /* r */:
+      return length === 10;
+    case 99 /* c */:
+      return length === 8;
+    case 100 /* d */:
+      return length === 12 || length === 16;
+    default:
+      return false;
+  }
+}
+
 /** A bit per entry field the model reads (0 for the others), to see duplicates: the first of them wins. */
 function fieldBit(key: string): number {
   switch (key) {
@@ -197,6 +213,12 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
       if (j === -1 || j >= end) return giveUp("a line without `key:`");
       keyEnd = j;
       while (keyEnd > i && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
+      if (indent === 2 && !mayBeField(c, keyEnd - i)) {
+        // A field the model does not read (languageName, linkType, peerDependencies, bin...: a third of the lines),
+        // told by its first letter and length: passed over with its children, unsliced.
+        skipDeeperThan = 2;
+        continue;
+      }
       key = text.slice(i, keyEnd);
     }
     let at = keyEnd;
