@@ -6,6 +6,7 @@
  * heap is ~40 MB, but every edit re-parses the lockfile (~20 MB of short-lived objects, a new 2 MB text) and by
  * default V8 keeps two 16 MiB semi-spaces and lets the old generation grow to several times the live size before a
  * full collection: RSS climbed from ~175 MiB after opening to 220-280 MiB over a few dozen edits. Smaller semi-spaces
- * and a 1.3x heap growing factor held it at ~135-170 MiB, for a few ms more GC per edit (docs/BENCHMARKS.md).
+ * and a 2x heap growing factor held it at ~130-180 MiB over 80 edits (4 MiB semi-spaces alone: peak 211 MiB; 2 MiB and
+ * 1.3x: ~150 MiB but twice the GC time per edit, see docs/BENCHMARKS.md).
  */
-export const SERVER_EXEC_ARGV: readonly string[] = ["--max-semi-space-size=2", "--heap-growing-percent=30"];
+export const SERVER_EXEC_ARGV: readonly string[] = ["--max-semi-space-size=4", "--heap-growing-percent=100"];
