@@ -185,7 +185,8 @@ class PnpmReader {
         recordOf[this.entry(record.key, splitPnpmKey(record.key, this.major), record, record, record.range)] = record;
       }
     }
-    this.sectionStart = Number.MAX_SAFE_INTEGER;
+    // Link entries come from no section (the largest small integer: the field stays a Smi, no deoptimization).
+    this.sectionStart = 0x3fffffff;
     // An entry replaced by a later one with the same id (a hand-edited file) keeps only the later one's edges.
     const count = this.list.length;
     for (let at = 0; at < count; at++) {
