@@ -5,44 +5,31 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
-  ConnectionError,
-  ErrorCodes,
-  ResponseError,
   DidChangeWatchedFilesNotification,
   FileChangeType,
   TextDocuments,
   TextDocumentSyncKind,
   type Connection,
-  type Diagnostic,
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { isLockfileName, LOCKFILE_NAMES } from "./lockfile/index";
-import {
-  CHECKED_NOTIFICATION,
-  emptyByStatus,
-  POLICY_FILE_NAME,
-  STATUS_NOTIFICATION,
-  type CheckedParams,
-  type InitializationOptions,
-  type StatusParams,
-} from "./protocol/messages";
+import { POLICY_FILE_NAME, type InitializationOptions } from "./protocol/messages";
 import { DEFAULT_SETTINGS, SETTINGS_SECTION, settingsFrom, type Settings } from "./protocol/settings";
 import type { CheckerFactory } from "./features/checkerFactory";
 import { TrustFiles } from "./features/checkerOptions";
 import { FIX_ALL_KIND, listCodeActions, resolveCodeAction, type ActionData, type CandidateFinder } from "./features/codeActions";
 import { registerCustomRequests, ReviewSession } from "./features/customRequests";
-import { DiagnosticMemo, diagnosticsFor } from "./features/diagnostics";
-import { describeError } from "./features/errors";
 import { hoverFor } from "./features/hover";
 import { checkLockfile, lockfileDiagnostic } from "./features/lockfileCheck";
 import { readOptional, type CheckedLockfile } from "./features/lockfileState";
-import { effectiveLevels, loadFolderPolicy, policyFileDiagnostics, type FolderPolicy } from "./features/policy";
-import { startProgress } from "./features/progress";
-import { changedKeys, reviewOf } from "./features/review";
+import { loadFolderPolicy } from "./features/policy";
+import { withProgress } from "./features/progress";
+import { Publisher } from "./features/publisher";
+import { reviewOf } from "./features/review";
+import { ServerLog, type ServerLife } from "./features/serverLog";
 import { summaryLens } from "./features/tree";
 import { findVerifiedCandidates, type CandidateAnswer } from "./verify/candidates";
-import type { Checker } from "./verify/checker";
 import { VerificationEngine } from "./verify/engine";
 import { findLockfiles } from "./workspace/discovery";
 import type { FileSystem } from "./workspace/fileSystem";
@@ -102,55 +89,32 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   let canShowProgress = false;
   let canRefreshLenses = false;
   let clientWatchesFiles = false;
-  let disposed = false;
+  const life: ServerLife = { disposed: false };
+  const out = new ServerLog(connection, life);
+  /** Every handler goes through this: an unexpected error is logged, never thrown at the connection. */
+  function guard<A extends unknown[], R>(what: string, handler: (...args: A) => R | Promise<R>, fallback: R): (...args: A) => Promise<R> {
+    return out.guard(what, handler, fallback);
+  }
   const review = new ReviewSession();
-  /** Lockfile-level diagnostics of the last check (settings problems, trust bundle coverage), by lockfile uri. */
-  const extraDiagnostics = new Map<string, Diagnostic[]>();
-  /** Each lockfile's package diagnostics of its last check, re-used by the next (an edit changes few of them). */
-  const memos = new Map<string, DiagnosticMemo>();
-  /** What was last published for each policy file, so a check of every lockfile does not re-send it. */
-  const policyPublished = new Map<string, string>();
-  /** Output lines said once (which trust bundle and root are used, a bundle that does not cover a lockfile). */
-  const saidOnce = new Set<string>();
   /** The policy file as the editor has it (unsaved edits apply at once), else the disk. */
   const policyFs: FileSystem = {
     readFile: async (file, signal) => documents.get(pathToFileURL(file).href)?.getText() ?? deps.fs.readFile(file, signal),
     readDirectory: (dir) => deps.fs.readDirectory(dir),
   };
-
-  /**
-   * Logging never throws: a client that goes away (its connection closed or disposed while a request of ours is still
-   * pending) must not turn the rejected request into an exception on a dead connection.
-   */
-  function log(kind: "error" | "warn" | "info", message: string): void {
-    if (disposed) return;
-    try {
-      connection.console[kind](message);
-    } catch (error) {
-      if (!(error instanceof ConnectionError)) throw error;
-      disposed = true; // Nothing can reach the client any more; stop scheduling work for it.
-    }
-  }
-  const logError = (what: string, error: unknown) => log("error", `${what}: ${describeError(error)}`);
-  const logOnce = (message: string) => {
-    if (!saidOnce.has(message)) log("info", message);
-    saidOnce.add(message);
-  };
-  /** A rejection that only says the connection ended (client gone, disposed): not an error of ours. */
-  const connectionEnded = (error: unknown) =>
-    disposed || error instanceof ConnectionError || (error instanceof ResponseError && error.code === ErrorCodes.PendingResponseRejected);
-
-  /** Every handler goes through this: an unexpected error is logged, never thrown at the connection. */
-  function guard<A extends unknown[], R>(what: string, handler: (...args: A) => R | Promise<R>, fallback: R) {
-    return async (...args: A): Promise<R> => {
-      try {
-        return await handler(...args);
-      } catch (error) {
-        logError(what, error);
-        return fallback;
-      }
-    };
-  }
+  const publisher = new Publisher({
+    connection,
+    life,
+    log: out,
+    review,
+    results,
+    checking: () => pending.size > 0,
+    limited: () => limited,
+    loadPolicy: (file) => loadFolderPolicy(policyFs, file, limited),
+    settingsFor,
+    now,
+  });
+  const sendStatus = () => publisher.status();
+  const publish = (state: CheckedLockfile) => publisher.lockfile(state);
 
   connection.onInitialize((params): InitializeResult => {
     const options = (params.initializationOptions ?? {}) as InitializationOptions;
@@ -238,7 +202,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       settingsCache.clear();
       trustFiles.clear();
       candidates.clear();
-      policyPublished.clear();
+      publisher.forgetPolicies();
       for (const uri of knownLockfiles()) schedule(uri, 0);
       void publishFolderPolicies();
     }, undefined),
@@ -270,7 +234,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     let found = candidates.get(key);
     if (found === undefined) {
       found = findVerifiedCandidates(checker, { lockfilePath: state.path, name: pkg.name, range, current: pkg.version }).catch((error: unknown) => {
-        logError(`Looking for verified versions of ${pkg.name} failed`, error);
+        out.error(`Looking for verified versions of ${pkg.name} failed`, error);
         candidates.delete(key);
         return undefined;
       });
@@ -336,57 +300,17 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
 
   /** The policy file changed (edited, saved, created, deleted): show its problems, and check the lockfiles it governs. */
   function policyChanged(file: string): void {
-    if (disposed) return;
+    if (life.disposed) return;
     const folder = path.dirname(file);
-    void publishPolicy(file);
+    void publisher.policy(file);
     for (const uri of knownLockfiles()) {
       const policyDir = reviewFolderOf(uri);
       if (policyDir === folder) schedule(uri, editDebounceMs);
     }
   }
 
-  async function publishPolicy(file: string, loaded?: FolderPolicy): Promise<void> {
-    const uri = pathToFileURL(file).href;
-    try {
-      const policy = loaded ?? (await loadFolderPolicy(policyFs, file, limited));
-      const settings = await settingsFor(uri);
-      const diagnostics = policy.loaded.found ? policyFileDiagnostics(policy, settings.severity, now()) : [];
-      const said = JSON.stringify(diagnostics);
-      if (disposed || policyPublished.get(uri) === said || (!policy.loaded.found && !policyPublished.has(uri))) return;
-      policyPublished.set(uri, said);
-      void connection.sendDiagnostics({ uri, diagnostics });
-    } catch (error) {
-      logError(`Reading ${file} failed`, error);
-    }
-  }
-
   async function publishFolderPolicies(): Promise<void> {
-    for (const folder of workspaceFolders) await publishPolicy(path.join(fileURLToPath(folder), POLICY_FILE_NAME));
-  }
-
-  /** Publishes a checked lockfile's diagnostics (again after a review starts or ends). */
-  function publish(state: CheckedLockfile): number {
-    const only = review.active !== undefined && state.settings.diagnosticsChangedOnly && state.review !== undefined ? changedKeys(state.review) : undefined;
-    const diagnostics = diagnosticsFor(state.analysis, {
-      levels: effectiveLevels(state.policy, state.settings.severity),
-      manifests: state.manifests,
-      outcomeOf: state.outcomeOf,
-      dependents: state.dependents,
-      memo: memoOf(state.uri),
-      ...(only !== undefined ? { only } : {}),
-    });
-    diagnostics.push(...(extraDiagnostics.get(state.uri) ?? []));
-    if (!disposed) void connection.sendDiagnostics({ uri: state.uri, version: state.version ?? undefined, diagnostics });
-    return diagnostics.length;
-  }
-
-  function memoOf(uri: string): DiagnosticMemo {
-    let memo = memos.get(uri);
-    if (memo === undefined) {
-      memo = new DiagnosticMemo();
-      memos.set(uri, memo);
-    }
-    return memo;
+    for (const folder of workspaceFolders) await publisher.policy(path.join(fileURLToPath(folder), POLICY_FILE_NAME));
   }
 
   function isLockfileUri(uri: string): boolean {
@@ -418,7 +342,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       try {
         lockfiles = await findLockfiles(deps.fs, fileURLToPath(folder));
       } catch (error) {
-        log("warn", `Could not search ${folder} for lockfiles: ${String(error)}`);
+        out.log("warn", `Could not search ${folder} for lockfiles: ${String(error)}`);
         continue;
       }
       for (const file of lockfiles) {
@@ -431,7 +355,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
 
   /** Runs a check of `uri` after `delay`, cancelling any check of it that is waiting or running. */
   function schedule(uri: string, delay: number): void {
-    if (disposed) return;
+    if (life.disposed) return;
     cancel(uri);
     const controller = new AbortController();
     const cancelTimer = deps.clock.schedule(() => void run(uri, controller), delay);
@@ -447,13 +371,19 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     pending.delete(uri);
   }
 
+  /** A person cancelled the check from its progress notification: the previous result stays. */
+  function cancelledByUser(uri: string, controller: AbortController): void {
+    const entry = pending.get(uri);
+    if (entry?.controller !== controller) return;
+    entry.byUser = true;
+    controller.abort(new Error("Cancelled."));
+  }
+
   function forget(uri: string): void {
     cancel(uri);
     results.delete(uri);
-    extraDiagnostics.delete(uri);
-    memos.delete(uri);
-    void connection.sendDiagnostics({ uri, diagnostics: [] });
-    sendChecked({ uri, version: null, packages: 0, problems: 0, diagnostics: 0 });
+    publisher.forget(uri);
+    publisher.checked({ uri, version: null, packages: 0, problems: 0, diagnostics: 0 });
     sendStatus();
   }
 
@@ -468,7 +398,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     const stoppedByUser = () => {
       if (pending.get(uri)?.controller !== controller || pending.get(uri)?.byUser !== true) return false;
       done();
-      sendChecked({ uri, version, cancelled: true, packages: 0, problems: 0, diagnostics: 0 });
+      publisher.checked({ uri, version, cancelled: true, packages: 0, problems: 0, diagnostics: 0 });
       sendStatus();
       return true;
     };
@@ -479,8 +409,8 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         if (signal.aborted) return;
         done();
         results.delete(uri);
-        void connection.sendDiagnostics({ uri, diagnostics: [] });
-        sendChecked({ uri, version, packages: 0, problems: 0, diagnostics: 0 });
+        publisher.forget(uri);
+        publisher.checked({ uri, version, packages: 0, problems: 0, diagnostics: 0 });
         return;
       }
       const text = document !== undefined ? document.getText() : await readOptional(deps.fs, file, signal);
@@ -505,10 +435,10 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         policyFs,
         trustFiles,
         createChecker: deps.createChecker,
-        withProgress: (checker) => withProgress(checker, uri, controller),
-        onPolicy: (policy) => void publishPolicy(policy.path, policy),
-        log,
-        logOnce,
+        withProgress: (checker) => (canShowProgress ? withProgress(connection, checker, `Checking ${path.basename(file)}`, () => cancelledByUser(uri, controller)) : checker),
+        onPolicy: (policy) => void publisher.policy(policy.path, policy),
+        log: (kind, message) => out.log(kind, message),
+        logOnce: (message) => out.once(message),
       });
       if (checked === undefined) {
         stoppedByUser();
@@ -527,9 +457,8 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
       }
       done();
       results.set(uri, state);
-      extraDiagnostics.set(uri, extra);
-      const published = publish(state);
-      sendChecked({ uri, version, packages: state.analysis.packages.length, problems: state.analysis.parsed.problems.length, diagnostics: published });
+      const published = publisher.lockfile(state, extra);
+      publisher.checked({ uri, version, packages: state.analysis.packages.length, problems: state.analysis.parsed.problems.length, diagnostics: published });
       refreshLenses();
     } catch (error) {
       if (signal.aborted) {
@@ -537,45 +466,24 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         return;
       }
       done();
-      logError(`Checking ${uri} failed`, error);
+      out.error(`Checking ${uri} failed`, error);
       results.delete(uri);
       const message = `Provenance Lens could not check this lockfile (${error instanceof Error ? error.message : String(error)}). Details are in the output channel.`;
-      void connection.sendDiagnostics({ uri, diagnostics: [lockfileDiagnostic("internal-error", message, 1)] });
-      sendChecked({ uri, version: null, packages: 0, problems: 0, diagnostics: 1 });
+      publisher.send(uri, [lockfileDiagnostic("internal-error", message, 1)]);
+      publisher.checked({ uri, version: null, packages: 0, problems: 0, diagnostics: 1 });
     } finally {
       if (!signal.aborted) sendStatus();
     }
   }
 
-  /** The checker, with its progress shown (cancellable) while it runs. */
-  function withProgress(checker: Checker, uri: string, controller: AbortController): Checker {
-    if (!canShowProgress) return checker;
-    return {
-      async check(request) {
-        if (request.packages.length === 0) return checker.check(request);
-        const progress = await startProgress(connection, `Checking ${path.basename(fileURLToPath(uri))}`, request.packages.length, () => {
-          const entry = pending.get(uri);
-          if (entry?.controller !== controller) return;
-          entry.byUser = true;
-          controller.abort(new Error("Cancelled."));
-        });
-        try {
-          return await checker.check({ ...request, onProgress: (doneCount, total) => progress.report(doneCount, total) });
-        } finally {
-          progress.done();
-        }
-      },
-    };
-  }
-
   /** Asks the client to re-read CodeLenses. A client that went away meanwhile is no error (see `log`). */
   function refreshLenses(): void {
-    if (!canRefreshLenses || disposed) return;
+    if (!canRefreshLenses || life.disposed) return;
     // Through a promise: a connection already closed throws synchronously from sendRequest.
     Promise.resolve()
       .then(() => connection.sendRequest(CodeLensRefreshRequest.type))
       .catch((error: unknown) => {
-        if (!connectionEnded(error)) logError("CodeLens refresh", error);
+        if (!out.connectionEnded(error)) out.error("CodeLens refresh", error);
       });
   }
 
@@ -585,7 +493,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     let cached = settingsCache.get(folder);
     if (cached === undefined) {
       cached = connection.workspace.getConfiguration({ scopeUri: folder, section: SETTINGS_SECTION }).then(settingsFrom, (error: unknown) => {
-        logError("Reading settings failed; using the defaults", error);
+        out.error("Reading settings failed; using the defaults", error);
         return DEFAULT_SETTINGS;
       });
       settingsCache.set(folder, cached);
@@ -593,30 +501,9 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     return cached;
   }
 
-  function sendChecked(params: CheckedParams): void {
-    if (disposed) return;
-    void connection.sendNotification(CHECKED_NOTIFICATION, params);
-  }
-
-  function sendStatus(): void {
-    if (disposed) return;
-    const byStatus = emptyByStatus();
-    let packages = 0;
-    let problems = 0;
-    for (const state of results.values()) {
-      problems += state.analysis.parsed.problems.length;
-      for (const verdict of state.analysis.result.verdicts.values()) {
-        byStatus[verdict.status]++;
-        packages++;
-      }
-    }
-    const params: StatusParams = { state: pending.size > 0 ? "checking" : "idle", lockfiles: results.size, packages, byStatus, problems, limited };
-    void connection.sendNotification(STATUS_NOTIFICATION, params);
-  }
-
   return {
     dispose() {
-      disposed = true;
+      life.disposed = true;
       for (const uri of [...pending.keys()]) cancel(uri);
     },
   };

@@ -1,6 +1,7 @@
 // Progress of a check, shown by the editor (window/workDoneProgress), cancellable: cancelling aborts the check
 // through the AbortSignal the checker was given.
 import type { Connection } from "vscode-languageserver";
+import type { Checker } from "../verify/checker";
 
 export interface CheckProgress {
   report(done: number, total: number): void;
@@ -26,6 +27,21 @@ export async function startProgress(connection: Connection, title: string, total
       finished = true;
       subscription.dispose();
       reporter.done();
+    },
+  };
+}
+
+/** `checker`, with its progress shown (cancellable through `onCancel`) while a check of any package runs. */
+export function withProgress(connection: Connection, checker: Checker, title: string, onCancel: () => void): Checker {
+  return {
+    async check(request) {
+      if (request.packages.length === 0) return checker.check(request);
+      const progress = await startProgress(connection, title, request.packages.length, onCancel);
+      try {
+        return await checker.check({ ...request, onProgress: (doneCount, total) => progress.report(doneCount, total) });
+      } finally {
+        progress.done();
+      }
     },
   };
 }
