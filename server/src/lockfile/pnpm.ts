@@ -173,7 +173,7 @@ class PnpmReader {
         if (record !== undefined && !record.claimed) (record.claimed = true), unclaimed--;
         // The range is the packages key when there is one: that line holds the integrity being verified,
         // and peer variants of one package then share one location instead of scattering diagnostics.
-        recordOf[this.entry(key, split, record ?? EMPTY_RECORD, snapshot, record?.range ?? snapshot.range)] = snapshot;
+        recordOf[this.entry(key, split, record ?? EMPTY_RECORD, snapshot, recordRange(record ?? snapshot))] = snapshot;
       }
       // A package key written twice leaves one copy unclaimed: the index finds it (and sends the file to the library).
       if (unclaimed > 0 && byKey === undefined) keyIndex(packages);
@@ -182,7 +182,7 @@ class PnpmReader {
     if (unclaimed > 0) {
       for (const record of packages) {
         if (record.claimed) continue;
-        recordOf[this.entry(record.key, splitPnpmKey(record.key, this.major), record, record, record.range)] = record;
+        recordOf[this.entry(record.key, splitPnpmKey(record.key, this.major), record, record, recordRange(record))] = record;
       }
     }
     // Link entries come from no section (the largest small integer: the field stays a Smi, no deoptimization).
@@ -357,7 +357,12 @@ function depRange(d: PnpmImporterDep, importer: PnpmImporterRecord): Range {
   return { start: { line: d.line, character: d.start }, end: { line: d.line, character: d.end } };
 }
 
-const EMPTY_RECORD: PnpmEntryRecord = newEntryRecord("", NOWHERE);
+const EMPTY_RECORD: PnpmEntryRecord = newEntryRecord("", 0, 0, 0, 0);
+
+/** The range of a record's key, built only for the records that become entries. */
+function recordRange(r: PnpmEntryRecord): Range {
+  return { start: { line: r.line, character: r.start }, end: { line: r.endLine, character: r.end } };
+}
 
 /** Package keys -> index; a key written twice is a duplicate YAML key, which the library reads and reports. */
 function keyIndex(records: PnpmEntryRecord[]): Map<string, number> {

@@ -256,7 +256,7 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
       }
       case ENTRIES: {
         // A repeated key is found by the reader (pnpm.ts), which indexes every key anyway.
-        entry = newEntryRecord(key, keyRange(line, indent, keyEnd - lineStart));
+        entry = newEntryRecord(key, line, indent, line, keyEnd - lineStart);
         entries.push(entry);
         opens = ENTRY;
         break;

@@ -26,7 +26,14 @@ export interface PnpmResolution {
 /** A `packages` or `snapshots` entry: only what the model reads. */
 export interface PnpmEntryRecord {
   key: string;
-  range: Range;
+  /**
+   * Where the key is written. Numbers, not a Range: a v9 snapshot's range is not used when its package has one
+   * (nearly always), and the Range objects of every record were ~5,000 allocations a parse of the corpus file.
+   */
+  line: number;
+  start: number;
+  endLine: number;
+  end: number;
   name: string | undefined;
   version: string | undefined;
   resolution: PnpmResolution;
@@ -92,8 +99,8 @@ export interface PnpmRead {
 
 export const NOWHERE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
-export function newEntryRecord(key: string, range: Range): PnpmEntryRecord {
-  return { key, range, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [], claimed: false };
+export function newEntryRecord(key: string, line: number, start: number, endLine: number, end: number): PnpmEntryRecord {
+  return { key, line, start, endLine, end, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [], claimed: false };
 }
 
 export function newDoc(): PnpmDoc {
@@ -228,7 +235,7 @@ function docFromTree(root: Tree, spans: Map<string, Map<string, Range>>): PnpmDo
 }
 
 function entryFromTree(key: string, range: Range, value: Tree): PnpmEntryRecord {
-  const record = newEntryRecord(key, range);
+  const record = newEntryRecord(key, range.start.line, range.start.character, range.end.line, range.end.character);
   record.name = str(value.get("name"));
   record.version = str(value.get("version"));
   const resolution = mapAt(value, "resolution");
