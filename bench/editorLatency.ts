@@ -4,9 +4,9 @@
 //   - the server process's RSS with the lockfile open and verified.
 //   node out/bench/editorLatency.js [--edits N (7)] [--provenance-every K (3)] [--only real|in-process] [--full-sync]
 //     [--server-args "<node flags for the real server, e.g. --cpu-prof --cpu-prof-dir=DIR>"]
-// Two servers: the real `dist/server.js --stdio` process (what editors run; its edit latency includes the server's
-// 30 ms typing debounce, and its RSS is the number), and the same server in this process with no debounce, which
-// shows the work an edit costs once typing has paused.
+// Two servers: the real `dist/server.js --stdio` process, started with the client's V8 flags (what editors run; each
+// edit follows a pause, so the server checks it at once: a burst edit adds up to its 30 ms debounce; its RSS and CPU
+// time are the numbers), and the same server in this process with no debounce, which shows the work an edit costs.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -22,8 +22,11 @@ import { arg, CRA_LOCKFILE, load, median, ms, REPO, startRegistryProcess, type R
 
 /** `--server PATH` runs another build (an unminified one in /tmp for readable profiles). */
 const SERVER_JS = path.resolve(arg("--server", path.join(REPO, "dist/server.js")));
-/** The real server's edit debounce (server.ts default): an edit waits this long for typing to pause. */
-/** server.ts `editDebounceMs` default. */
+/**
+ * The real server's edit debounce (server.ts `editDebounceMs` default): an edit in a burst waits this long for typing to
+ * pause. Each edit here is sent once the previous one's diagnostics arrived (more than 30 ms later, a pause), so the
+ * server checks it at once, as it does a keystroke after a pause; a burst edit would add up to this much.
+ */
 const SERVER_DEBOUNCE_MS = 30;
 
 interface Measured {
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
       const env = { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: path.join(home, "xdg-cache") };
       const server = await spawnedServer(settingsFor(mkdtempSync(path.join(home, "cache-"))), env, nodeArgs);
       try {
-        results.push(await openAndEdit(server.client, `dist/server.js --stdio (debounce ${SERVER_DEBOUNCE_MS} ms)`, uri, text, edits, fullSync, server.pid));
+        results.push(await openAndEdit(server.client, `dist/server.js --stdio (edits after a pause; bursts wait ${SERVER_DEBOUNCE_MS} ms)`, uri, text, edits, fullSync, server.pid));
         await server.client.connection.sendRequest("shutdown");
         await server.client.connection.sendNotification("exit");
         await server.exited;
@@ -156,15 +159,15 @@ async function main(): Promise<void> {
       }
     }
     if (only !== "real") {
-    const inProcess = startInProcess(
-      { settings: settingsFor(mkdtempSync(path.join(home, "cache-"))) },
-      { createChecker: engineFactory({ env: { HOME: home }, homeDir: homedir() }), editDebounceMs: 0 },
-    );
-    try {
-      results.push(await openAndEdit(inProcess, "in process (no debounce)", uri, text, edits, fullSync));
-    } finally {
-      inProcess.dispose();
-    }
+      const inProcess = startInProcess(
+        { settings: settingsFor(mkdtempSync(path.join(home, "cache-"))) },
+        { createChecker: engineFactory({ env: { HOME: home }, homeDir: homedir() }), editDebounceMs: 0 },
+      );
+      try {
+        results.push(await openAndEdit(inProcess, "in process (no debounce)", uri, text, edits, fullSync));
+      } finally {
+        inProcess.dispose();
+      }
     }
 
     console.log("\n| server | open -> first diagnostics ms (cold) | edit -> diagnostics median ms | edits (ms) | server CPU ms per edit | diagnostics | RSS after open / after edits / peak MiB | load 1/5/15 at open |");
@@ -179,7 +182,7 @@ async function main(): Promise<void> {
     if (direct) console.log(`  edit -> diagnostics <= 100 ms, work after the debounce (in process): ${ms(median(direct.editMs))} ms ${median(direct.editMs) <= 100 ? "PASS" : "FAIL"}`);
     if (real) {
       const endToEnd = median(real.editMs);
-      console.log(`  edit -> diagnostics <= 100 ms, real server end to end (its ${SERVER_DEBOUNCE_MS} ms debounce included): ${ms(endToEnd)} ms ${endToEnd <= 100 ? "PASS" : "FAIL"}`);
+      console.log(`  edit -> diagnostics <= 100 ms, real server end to end (an edit after a pause; in a burst up to ${SERVER_DEBOUNCE_MS} ms more): ${ms(endToEnd)} ms ${endToEnd <= 100 ? "PASS" : "FAIL"}`);
       console.log(`  RSS <= 200 MB with the lockfile open and verified: peak ${real.rss!.peakMiB.toFixed(0)} MiB (${(real.rss!.peakMiB * 1.048576).toFixed(0)} MB) ${real.rss!.peakMiB * 1.048576 <= 200 ? "PASS" : "FAIL"}`);
     }
     console.log(`load at the end: ${load()}`);
