@@ -5,27 +5,19 @@
 // reads the file instead, so correctness never depends on the subset holding.
 //
 // Why hand-written, and why no general tree (issue #2 "Speed"): a Map tree of the whole file, then records built
-// from it, measured 0.48x (v6) and 0.52x (v9) of js-yaml `load`, more than half of it GC copying the tree (a
-// 128 MB semi-space halved a parse). Writing records directly leaves the line pass and the strings the model keeps.
-// Measured after (bench/parse.ts, 21 runs, medians, 2-core machine under load 5-13): v6 0.39-0.51x, v9 0.46-0.51x
-// (run-ratio spread 0.35-0.68): a small gain, the 0.25x target is not met.
-// Last round (profiles of 300 parses after warm-up, --cpu-prof self time): on this machine a JavaScript loop costs
-// ~7 ns a character and a native indexOf ~0.02 ns, so per-character work moved to native searches: the comment
-// search looks for '#' (" #" stopped at every space: 7%), the usual `{integrity: ...}` line is checked with a few
-// indexOf calls (the regex was 5-12%), quoted keys are sliced in place. Matching field names in the text instead
-// of slicing them allocated less but was 3-5% slower (A/B in one process), so they are sliced. Same-process A/B
-// against the round's start (20 x 20 parses, wall medians, load 1.4): v6 16.0 -> 9.6 ms, v9 20.1 -> 11.3 ms.
-// bench/parse.ts at load 1.4-4: v6 0.24-0.30x, v9 0.24-0.34x js-yaml (js-yaml itself swings 23-53 ms between runs):
-// at the 0.25x target on good runs, not reliably under it. Profile now (v9): this scan ~30% self, the reader
-// ~35% (two-level name/reference lookups, whose cost is hashing each freshly sliced name, link folders), GC ~10-13%.
-// An earlier round tried `packages`/`snapshots` as arrays and dropped it: the hashing only moved to the reader's
-// id index. This round (issue #2's last target) the reader has no id index (its (name, reference) index is one),
-// so the sections are arrays in file order and no long key is hashed at all; repeats are found by the reader.
-// A JavaScript intern table for names (one string object per name, hashed by sampled characters) was tried too:
-// hashing and comparing spans in JavaScript cost more (~170 ns a name) than V8's own hash of a fresh string.
-// The one-line value readers live in pnpmYamlSyntax.ts (this file was past the house size).
+// from it, measured 0.48-0.52x of js-yaml `load`, more than half of it GC copying the tree. Earlier rounds moved
+// per-character work to native searches (a JavaScript loop costs ~5-7 ns a character here, indexOf next to
+// nothing): the comment search looks for '#', the usual `{integrity: ...}` line is checked with indexOf, quoted
+// keys are sliced in place; field names are sliced (matching them with startsWith was 3-5% slower).
+// This round (issue #2's last target): the reader has no id index (its (name, reference) index is one), so the
+// sections are arrays in file order and no long key is hashed; repeats are found by the reader. Entry fields the
+// model does not read are skipped by first letter and length, unsliced. Tried and not kept: an intern table for
+// names in JavaScript (sampled hash, span comparison: ~170 ns a name, more than V8 hashing a fresh string, which
+// costs ~40 ns + ~3 ns a character), and one search for CR per text instead of a check per line (TurboFan's loop
+// came out 1.8x slower). Profile now (v9): this scan ~35-40% self, name lookups (the hash of each freshly sliced
+// dependency name, a floor without interning) ~11%, GC ~4-6%.
 import type { Range } from "./model";
-import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, newEntryRecord, setResolution } from "./pnpmYaml";
+import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, setResolution } from "./pnpmYaml";
 import * as syntax from "./pnpmYamlSyntax";
 import { FlowReader, quoted, Unexpected } from "./pnpmYamlSyntax";
 
@@ -317,6 +309,14 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
   finish(doc, root);
   return docs;
 
+}
+
+/**
+ * Every record is built here, by both readers, so they have one shape. Here and not in pnpmYaml.ts, which imports this
+ * module: under tsx a call into the other module is an export-getter call, once per entry of every parse.
+ */
+export function newEntryRecord(key: string, line: number, start: number, endLine: number, end: number): PnpmEntryRecord {
+  return { key, line, start, endLine, end, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [], claimed: false };
 }
 
 function keyRange(line: number, start: number, end: number): Range {

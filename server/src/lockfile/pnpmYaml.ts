@@ -7,7 +7,9 @@ import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 
 import type { LineIndex } from "./lineIndex";
 import type { ParseProblem, Range } from "./model";
 import { problem } from "./pnpmBunShared";
-import { scanPnpmYaml } from "./pnpmScan";
+import { newEntryRecord, scanPnpmYaml } from "./pnpmScan";
+
+export { newEntryRecord };
 import { str, Unexpected } from "./pnpmYamlSyntax";
 
 export { str };
@@ -99,9 +101,6 @@ export interface PnpmRead {
 
 export const NOWHERE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
-export function newEntryRecord(key: string, line: number, start: number, endLine: number, end: number): PnpmEntryRecord {
-  return { key, line, start, endLine, end, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [], claimed: false };
-}
 
 export function newDoc(): PnpmDoc {
   return {
