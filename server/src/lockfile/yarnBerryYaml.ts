@@ -13,8 +13,11 @@
 // starts; in yarnBerry.ts one lookup to file a descriptor and no split for single-descriptor keys. Same-process
 // A/B against the round's start (20 x 20 parses, wall medians, load 1.4): 12.6-13.4 -> 9.5-12.1 ms. bench/parse.ts:
 // 0.25-0.28x js-yaml (from 0.31-0.38x), p25-p75 0.24-0.38: at the target on good runs, not reliably under it.
-// Profile now: this scan ~33% self, descriptor lookups and graph in yarnBerry.ts ~35% (mostly hashing each
-// freshly sliced dependency name), GC ~8%.
+// This round (issue #2's last target): fields the model does not read are skipped by first letter and length before
+// any slice; yarnBerry.ts compares a single-descriptor name's range instead of hashing it and walks the graph without
+// closures. Tried and not kept: one search for CR per text instead of a check per line (TurboFan's code for this loop
+// came out 60x slower). Profile now: this scan ~33% self, name lookups ~10% (V8 hashing each freshly sliced
+// dependency name: ~40 ns + ~3 ns a character, a floor without interning, which costs more in JavaScript), GC ~5%.
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
 import type { ParseProblem } from "./model";
 import type { LineIndex } from "./lineIndex";
