@@ -19,6 +19,7 @@ import { DEFAULT_SETTINGS, SETTINGS_SECTION, settingsFrom, type Settings } from 
 import type { CheckerFactory } from "./features/checkerFactory";
 import { TrustFiles } from "./features/checkerOptions";
 import { FIX_ALL_KIND, listCodeActions, resolveCodeAction, type ActionData, type CandidateFinder } from "./features/codeActions";
+import { CheckQueue, type Clock } from "./features/checkQueue";
 import { registerCustomRequests, ReviewSession } from "./features/customRequests";
 import { hoverFor } from "./features/hover";
 import { checkLockfile, lockfileDiagnostic } from "./features/lockfileCheck";
@@ -34,21 +35,7 @@ import { VerificationEngine } from "./verify/engine";
 import { findLockfiles } from "./workspace/discovery";
 import type { FileSystem } from "./workspace/fileSystem";
 
-/** Timers come in through here so a test (or another host) can drive them. */
-export interface Clock {
-  /** Runs `callback` after `ms`; the returned function cancels it. */
-  schedule(callback: () => void, ms: number): () => void;
-  /** Milliseconds since the epoch (exception expiry). Default Date.now. */
-  now?(): number;
-}
-
-export const systemClock: Clock = {
-  schedule(callback, ms) {
-    const handle = setTimeout(callback, ms);
-    return () => clearTimeout(handle);
-  },
-  now: () => Date.now(),
-};
+export { systemClock, type Clock } from "./features/checkQueue";
 
 export interface ServerDeps {
   fs: FileSystem;
@@ -56,13 +43,6 @@ export interface ServerDeps {
   clock: Clock;
   /** Quiet time after an edit in a burst before re-parsing; an edit after a pause is checked at once (default 30 ms: a re-check with cached verdicts takes ~80 ms on the 52k-line lockfile, and the whole edit-to-diagnostics budget is 100 ms; superseded checks are cancelled anyway). */
   editDebounceMs?: number;
-}
-
-interface Pending {
-  cancelTimer: () => void;
-  controller: AbortController;
-  /** Set when a person cancelled it from the progress notification. */
-  byUser?: boolean;
 }
 
 export interface ProvenanceServer {
@@ -76,9 +56,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   const now = () => deps.clock.now?.() ?? Date.now();
   const documents = new TextDocuments(TextDocument);
   const results = new Map<string, CheckedLockfile>();
-  const pending = new Map<string, Pending>();
-  /** When each open lockfile last changed (the clock's ms): tells an edit after a pause from one in a burst. */
-  const lastEdit = new Map<string, number>();
+  const pending = new CheckQueue({ clock: deps.clock, debounceMs: editDebounceMs, run: (uri, controller) => void run(uri, controller), onBusy: () => sendStatus() });
   const settingsCache = new Map<string, Promise<Settings>>();
   const trustFiles = new TrustFiles(deps.fs);
   const candidates = new Map<string, Promise<CandidateAnswer | undefined>>();
@@ -150,22 +128,14 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     guard("didChangeContent", (event) => {
       if (isPolicyUri(event.document.uri)) return policyChanged(fileURLToPath(event.document.uri));
       if (!isLockfileUri(event.document.uri)) return;
-      // The first version, and an edit after a pause (nothing typed for the debounce time and no check of it waiting or
-      // running), are checked at once; an edit in a burst waits until typing pauses (issue #7: edit -> diagnostics).
-      const uri = event.document.uri;
-      const at = now();
-      const previous = lastEdit.get(uri);
-      lastEdit.set(uri, at);
-      const first = event.document.version <= 1 && !results.has(uri);
-      const paused = previous === undefined || at - previous >= editDebounceMs;
-      schedule(uri, first || (paused && !pending.has(uri)) ? 0 : editDebounceMs);
+      if (!life.disposed) pending.edited(event.document.uri, event.document.version <= 1 && !results.has(event.document.uri));
     }, undefined),
   );
 
   // The editor's copy is gone: what counts again is the file on disk.
   documents.onDidClose(
     guard("didClose", (event) => {
-      lastEdit.delete(event.document.uri);
+      pending.closed(event.document.uri);
       if (isLockfileUri(event.document.uri)) schedule(event.document.uri, 0);
       else if (isPolicyUri(event.document.uri)) policyChanged(fileURLToPath(event.document.uri));
     }, undefined),
@@ -353,34 +323,12 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     await publishFolderPolicies();
   }
 
-  /** Runs a check of `uri` after `delay`, cancelling any check of it that is waiting or running. */
   function schedule(uri: string, delay: number): void {
-    if (life.disposed) return;
-    cancel(uri);
-    const controller = new AbortController();
-    const cancelTimer = deps.clock.schedule(() => void run(uri, controller), delay);
-    pending.set(uri, { cancelTimer, controller });
-    if (pending.size === 1) sendStatus();
-  }
-
-  function cancel(uri: string): void {
-    const previous = pending.get(uri);
-    if (previous === undefined) return;
-    previous.cancelTimer();
-    previous.controller.abort(new Error("Superseded by a newer check."));
-    pending.delete(uri);
-  }
-
-  /** A person cancelled the check from its progress notification: the previous result stays. */
-  function cancelledByUser(uri: string, controller: AbortController): void {
-    const entry = pending.get(uri);
-    if (entry?.controller !== controller) return;
-    entry.byUser = true;
-    controller.abort(new Error("Cancelled."));
+    if (!life.disposed) pending.schedule(uri, delay);
   }
 
   function forget(uri: string): void {
-    cancel(uri);
+    pending.cancel(uri);
     results.delete(uri);
     publisher.forget(uri);
     publisher.checked({ uri, version: null, packages: 0, problems: 0, diagnostics: 0 });
@@ -389,14 +337,12 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
 
   async function run(uri: string, controller: AbortController): Promise<void> {
     const signal = controller.signal;
-    const done = () => {
-      if (pending.get(uri)?.controller === controller) pending.delete(uri);
-    };
+    const done = () => pending.done(uri, controller);
     const document = documents.get(uri);
     const version = document?.version ?? null;
     /** A check stopped by a person: the previous result stays; tell waiters it ended. */
     const stoppedByUser = () => {
-      if (pending.get(uri)?.controller !== controller || pending.get(uri)?.byUser !== true) return false;
+      if (!pending.stoppedByUser(uri, controller)) return false;
       done();
       publisher.checked({ uri, version, cancelled: true, packages: 0, problems: 0, diagnostics: 0 });
       sendStatus();
@@ -435,7 +381,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
         policyFs,
         trustFiles,
         createChecker: deps.createChecker,
-        withProgress: (checker) => (canShowProgress ? withProgress(connection, checker, `Checking ${path.basename(file)}`, () => cancelledByUser(uri, controller)) : checker),
+        withProgress: (checker) => (canShowProgress ? withProgress(connection, checker, `Checking ${path.basename(file)}`, () => pending.cancelledByUser(uri, controller)) : checker),
         onPolicy: (policy) => void publisher.policy(policy.path, policy),
         log: (kind, message) => out.log(kind, message),
         logOnce: (message) => out.once(message),
@@ -504,7 +450,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   return {
     dispose() {
       life.disposed = true;
-      for (const uri of [...pending.keys()]) cancel(uri);
+      pending.cancelAll();
     },
   };
 }

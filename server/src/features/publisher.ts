@@ -5,6 +5,7 @@ import type { Connection, Diagnostic } from "vscode-languageserver";
 import { pathToFileURL } from "node:url";
 import { CHECKED_NOTIFICATION, emptyByStatus, STATUS_NOTIFICATION, type CheckedParams, type StatusParams } from "../protocol/messages";
 import type { Settings } from "../protocol/settings";
+import { PACKAGE_STATUSES, type PackageStatus } from "../protocol/verdicts";
 import type { ReviewSession } from "./customRequests";
 import { DiagnosticMemo, diagnosticsFor } from "./diagnostics";
 import type { CheckedLockfile } from "./lockfileState";
@@ -34,7 +35,20 @@ export class Publisher {
   /** What was last published for each policy file, so a check of every lockfile does not re-send it. */
   readonly #policies = new Map<string, string>();
 
+  /** Verdicts per status of each check: the status is sent twice per edit, and a lockfile has thousands of verdicts. */
+  readonly #counts = new WeakMap<CheckedLockfile, Record<PackageStatus, number>>();
+
   constructor(private readonly host: PublisherHost) {}
+
+  #countsOf(state: CheckedLockfile): Record<PackageStatus, number> {
+    let counts = this.#counts.get(state);
+    if (counts === undefined) {
+      counts = emptyByStatus();
+      for (const verdict of state.analysis.result.verdicts.values()) counts[verdict.status]++;
+      this.#counts.set(state, counts);
+    }
+    return counts;
+  }
 
   /** Publishes a checked lockfile's diagnostics (again after a review starts or ends); `extra` replaces the last. */
   lockfile(state: CheckedLockfile, extra?: Diagnostic[]): number {
@@ -102,10 +116,9 @@ export class Publisher {
     let problems = 0;
     for (const state of this.host.results.values()) {
       problems += state.analysis.parsed.problems.length;
-      for (const verdict of state.analysis.result.verdicts.values()) {
-        byStatus[verdict.status]++;
-        packages++;
-      }
+      const counted = this.#countsOf(state);
+      for (const status of PACKAGE_STATUSES) byStatus[status] += counted[status];
+      packages += state.analysis.result.verdicts.size;
     }
     const params: StatusParams = { state: this.host.checking() ? "checking" : "idle", lockfiles: this.host.results.size, packages, byStatus, problems, limited: this.host.limited() };
     void this.host.connection.sendNotification(STATUS_NOTIFICATION, params);
