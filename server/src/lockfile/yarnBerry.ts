@@ -248,7 +248,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     let optionalOut: number[] | undefined;
     // Only workspaces become importers; other entries need just their edges.
     const declared: ImporterDependency[] | undefined = entry.source === "workspace" ? [] : undefined;
-    const targets: number[] = [];
+    const targets: number[] | undefined = declared === undefined ? undefined : [];
     const deps = record.dependencies;
     for (let k = 0; k < deps.length; k += 2) {
       const depName = deps[k];
@@ -260,7 +260,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
         if (to !== undefined) dep.entryId = entries[to].id;
         if (optional) dep.optional = true;
         declared.push(dep);
-        targets.push(to ?? -1);
+        targets!.push(to ?? -1);
       }
       if (to === undefined) {
         if (byDescriptor.ranges(depName) === undefined) {
@@ -292,7 +292,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     optionalTargets.push(optionalOut);
     if (declared !== undefined) {
       workspaceDeps.set(i, declared);
-      workspaceTargets.set(i, targets);
+      workspaceTargets.set(i, targets!);
     }
   }
 
