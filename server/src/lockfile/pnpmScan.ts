@@ -214,8 +214,9 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
       case SPECIFIERS:
       case ENTRY_DEPS: {
         // pnpm writes names sorted: a duplicate can only follow a name that is not smaller.
-        // A larger first character settles it without comparing the (often long, shared) prefixes.
-        if (!(key.charCodeAt(0) > lastName.charCodeAt(0)) && key <= lastName) checkRepeat(kind, key, i, importer, group, entry);
+        // A larger first character settles it without comparing the (often long, shared) prefixes. No charCodeAt on
+        // an empty name: NaN there deoptimized the whole scan on the first key of every map.
+        if (lastName.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastName.charCodeAt(0)) && key <= lastName) checkRepeat(kind, key, i, importer, group, entry);
         lastName = key;
         lastAt[level] = key;
         if (kind === SPECIFIERS) {

@@ -312,8 +312,9 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
         if (value === undefined) return giveUp("a dependency without a range");
         const deps = record!.dependencies;
         // Yarn writes keys sorted, so a duplicate can only follow a key that is not smaller: search only then.
-        // A larger first character settles the order without comparing the rest of the names.
-        if (!(key.charCodeAt(0) > lastDep.charCodeAt(0)) && key <= lastDep && deps.some((d, k) => k % 2 === 0 && d === key)) {
+        // A larger first character settles the order without comparing the rest of the names (no charCodeAt on an
+        // empty name: NaN there deoptimized the scan at the first dependency of every entry).
+        if ((lastDep.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastDep.charCodeAt(0)) && key <= lastDep) && deps.some((d, k) => k % 2 === 0 && d === key)) {
           problems.push(duplicate(lineNo, indent, keyEnd, key, true));
           continue;
         }
