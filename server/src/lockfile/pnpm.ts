@@ -336,19 +336,24 @@ class PnpmReader {
           if (d.group !== g) continue;
           // 6.x/9.x: {specifier, version}; 5.x: the version, with the specifier under `specifiers`.
           const spec = d.mapForm ? d.spec ?? d.ref : record.specifiers.get(d.name) ?? d.ref;
-          const dep: ImporterDependency = { name: d.name, spec };
           const ref = d.ref;
           const to = ref.startsWith("link:") ? this.linkEntry(d.name, joinPosix(path, ref.slice(5)), undefined, d, record) : this.resolve(d.name, ref, undefined, d, record);
-          if (to !== -1) dep.entryId = this.list[to].id;
           (g === 1 ? this.devRoots : this.prodRoots).push(to);
-          if (g === 1) dep.dev = true;
-          if (g === 2) dep.optional = true;
-          importer.dependencies.push(dep);
+          importer.dependencies.push(importerDependency(d.name, spec, to === -1 ? undefined : this.list[to].id, g));
         }
       }
       this.result.importers.push(importer);
     }
   }
+}
+
+/**
+ * The model's dependency with only the fields it has, written as one literal per shape: adding fields one by one to
+ * an object made from a smaller literal allocates a property store and changes its shape for every dependency.
+ */
+function importerDependency(name: string, spec: string, entryId: string | undefined, group: number): ImporterDependency {
+  if (entryId === undefined) return group === 0 ? { name, spec } : group === 1 ? { name, spec, dev: true } : { name, spec, optional: true };
+  return group === 0 ? { name, spec, entryId } : group === 1 ? { name, spec, entryId, dev: true } : { name, spec, entryId, optional: true };
 }
 
 /** Where a dependency name is written (the importer's key, or nowhere, when its position is unknown). */
