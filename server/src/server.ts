@@ -18,7 +18,7 @@ import { POLICY_FILE_NAME, type InitializationOptions } from "./protocol/message
 import { DEFAULT_SETTINGS, SETTINGS_SECTION, settingsFrom, type Settings } from "./protocol/settings";
 import type { CheckerFactory } from "./features/checkerFactory";
 import { TrustFiles } from "./features/checkerOptions";
-import { FIX_ALL_KIND, listCodeActions, resolveCodeAction, type ActionData, type CandidateFinder } from "./features/codeActions";
+import { CandidateCache, FIX_ALL_KIND, listCodeActions, resolveCodeAction, type ActionData } from "./features/codeActions";
 import { CheckQueue, type Clock } from "./features/checkQueue";
 import { registerCustomRequests, ReviewSession } from "./features/customRequests";
 import { hoverFor } from "./features/hover";
@@ -30,7 +30,6 @@ import { Publisher } from "./features/publisher";
 import { reviewOf } from "./features/review";
 import { ServerLog, type ServerLife } from "./features/serverLog";
 import { summaryLens } from "./features/tree";
-import { findVerifiedCandidates, type CandidateAnswer } from "./verify/candidates";
 import { VerificationEngine } from "./verify/engine";
 import { findLockfiles } from "./workspace/discovery";
 import type { FileSystem } from "./workspace/fileSystem";
@@ -59,7 +58,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
   const pending = new CheckQueue({ clock: deps.clock, debounceMs: editDebounceMs, run: (uri, controller) => void run(uri, controller), onBusy: () => sendStatus() });
   const settingsCache = new Map<string, Promise<Settings>>();
   const trustFiles = new TrustFiles(deps.fs);
-  const candidates = new Map<string, Promise<CandidateAnswer | undefined>>();
+  const candidates = new CandidateCache(() => limited, (what, error) => out.error(what, error));
   let workspaceFolders: string[] = [];
   let limited = false;
   let canPullConfiguration = false;
@@ -197,21 +196,7 @@ export function createServer(connection: Connection, deps: ServerDeps): Provenan
     return state === undefined ? [] : [summaryLens(state.analysis, state.uri)];
   }, []));
 
-  const findCandidates: CandidateFinder = (state, pkg, range) => {
-    const checker = state.checker;
-    if (!(checker instanceof VerificationEngine) || limited || state.settings.offline) return Promise.resolve(undefined);
-    const key = JSON.stringify([state.uri, pkg.name, pkg.version, range]);
-    let found = candidates.get(key);
-    if (found === undefined) {
-      found = findVerifiedCandidates(checker, { lockfilePath: state.path, name: pkg.name, range, current: pkg.version }).catch((error: unknown) => {
-        out.error(`Looking for verified versions of ${pkg.name} failed`, error);
-        candidates.delete(key);
-        return undefined;
-      });
-      candidates.set(key, found);
-    }
-    return found;
-  };
+  const findCandidates = candidates.find;
 
   connection.onCodeAction(
     guard("codeAction", async (params) => {

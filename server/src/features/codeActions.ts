@@ -8,7 +8,8 @@ import semver from "semver";
 import { CodeActionKind, type CodeAction, type Command, type Range, type TextEdit, type WorkspaceEdit } from "vscode-languageserver";
 import { packageKey, type LockedPackage, type LockfileFormat } from "../lockfile/index";
 import type { AcceptCommandArgs, InstallCommandArgs } from "../protocol/messages";
-import type { CandidateAnswer } from "../verify/candidates";
+import { findVerifiedCandidates, type CandidateAnswer } from "../verify/candidates";
+import { VerificationEngine } from "../verify/engine";
 import { findManifestKey, positionAt } from "./dependents";
 import type { CheckedLockfile } from "./lockfileState";
 
@@ -22,6 +23,39 @@ export type ActionData =
 
 /** Asks the engine for verified versions of a package (undefined: no engine, e.g. parse-only). */
 export type CandidateFinder = (state: CheckedLockfile, pkg: LockedPackage, range: string | undefined) => Promise<CandidateAnswer | undefined>;
+
+/**
+ * Verified versions for quick fixes, asked of the engine once per (lockfile, package, range) until cleared (settings,
+ * manifests or the cache changed). None offline, in an untrusted workspace, or without an engine.
+ */
+export class CandidateCache {
+  readonly #found = new Map<string, Promise<CandidateAnswer | undefined>>();
+
+  constructor(
+    private readonly limited: () => boolean,
+    private readonly onError: (what: string, error: unknown) => void,
+  ) {}
+
+  clear(): void {
+    this.#found.clear();
+  }
+
+  readonly find: CandidateFinder = (state, pkg, range) => {
+    const checker = state.checker;
+    if (!(checker instanceof VerificationEngine) || this.limited() || state.settings.offline) return Promise.resolve(undefined);
+    const key = JSON.stringify([state.uri, pkg.name, pkg.version, range]);
+    let found = this.#found.get(key);
+    if (found === undefined) {
+      found = findVerifiedCandidates(checker, { lockfilePath: state.path, name: pkg.name, range, current: pkg.version }).catch((error: unknown) => {
+        this.onError(`Looking for verified versions of ${pkg.name} failed`, error);
+        this.#found.delete(key);
+        return undefined;
+      });
+      this.#found.set(key, found);
+    }
+    return found;
+  };
+}
 
 interface Manager {
   overridePath: string[];
