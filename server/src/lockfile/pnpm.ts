@@ -111,15 +111,9 @@ class PnpmReader {
    * keyed by whole ids is kept: hashing each long key once more was 5-8% of a parse.
    */
   private readonly byNameAndRef = new Map<string, number | Map<string, number>>();
-  /**
-   * Most names have one locked version: the map then holds its index, and the reference is compared with this
-   * (a string comparison instead of hashing the reference and a second lookup).
-   */
+  /** Each entry's reference half: a name with one locked version holds its index, and the reference is compared. */
   private readonly refOf: string[] = [];
-  /**
-   * Whether an entry's name is the name half it is filed under: a reference found by that name then cannot make it
-   * an alias, and the name comparison for every edge is skipped.
-   */
+  /** Whether an entry's name is the name half it is filed under (then a reference found by name is no alias). */
   private readonly ownName: boolean[] = [];
   /** Entries whose id has no (name, reference) halves, and `link:` entries, by id. */
   private readonly otherIds = new Map<string, number>();

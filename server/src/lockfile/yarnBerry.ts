@@ -4,7 +4,8 @@ import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProb
 import type { ParseOptions, WorkspaceManifest } from "./index";
 import type { LineIndex } from "./lineIndex";
 import { maxSatisfying } from "semver";
-import { type BerryRecord, parseBerryYamlWithLibrary, scanBerryYaml } from "./yarnBerryYaml";
+import { type BerryRecord, scanBerryYaml } from "./yarnBerryYaml";
+import { parseBerryYamlWithLibrary } from "./yarnBerryLibrary";
 import * as shared from "./yarnShared";
 import { type Root, isGitSpec, markReached } from "./yarnShared";
 

@@ -5,26 +5,15 @@
 // scanner give up, and the `yaml` library parses the whole file instead, with its own error positions.
 //
 // The scanner writes straight into one flat record per entry (the fields the model reads, dependencies as a flat
-// name/range list), with no Map per entry or per dependency block: issue #2 "Speed". Measured with bench/parse.ts
-// (21 runs, medians, 2-core machine under load 5-13): the babel corpus file went from 0.42-0.51x of js-yaml `load`
-// to 0.31-0.32x (run-ratio p25-p75 0.30-0.44); the 0.25x target is not met yet.
-// Last round: the comment search looks for '#' then the space before it (" #" stopped at every space and cost
-// ~0.7 ms a parse, 6%), no Set of top-level keys while they come sorted (4%), a character table for special
-// starts; in yarnBerry.ts one lookup to file a descriptor and no split for single-descriptor keys. Same-process
-// A/B against the round's start (20 x 20 parses, wall medians, load 1.4): 12.6-13.4 -> 9.5-12.1 ms. bench/parse.ts:
-// 0.25-0.28x js-yaml (from 0.31-0.38x), p25-p75 0.24-0.38: at the target on good runs, not reliably under it.
-// This round (issue #2's last target): fields the model does not read are skipped by first letter and length before
-// any slice; yarnBerry.ts compares a single-descriptor name's range instead of hashing it and walks the graph without
-// closures. Tried and not kept: one search for CR per text instead of a check per line (TurboFan's code for this loop
-// came out 60x slower). Profile now: this scan ~33% self, name lookups ~10% (V8 hashing each freshly sliced
-// dependency name: ~40 ns + ~3 ns a character, a floor without interning, which costs more in JavaScript), GC ~5%.
-import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from "yaml";
+// name/range list), with no Map per entry or per dependency block: issue #2 "Speed". Earlier rounds: the comment
+// search looks for '#' then the space before it, no Set of top-level keys while they come sorted, a character table
+// for special starts (0.42-0.51x of js-yaml `load` -> 0.25-0.28x). This round (issue #2's last target): fields the
+// model does not read are skipped by first letter and length before any slice; yarnBerry.ts compares a single
+// descriptor's range instead of hashing it and walks the graph without closures. Tried and not kept: one search
+// for CR per text instead of a check per line (TurboFan's code for this loop came out 60x slower). Profile now:
+// this scan ~33% self, name lookups ~10% (V8 hashing each freshly sliced name: ~40 ns + ~3 ns a character, a floor
+// without interning, which costs more in JavaScript here), GC ~5%. The library fallback is in yarnBerryLibrary.ts.
 import type { ParseProblem } from "./model";
-import type { LineIndex } from "./lineIndex";
-
-/** What the `yaml` library gives for a value, before it is reduced to a record (fallback path only). */
-export type BerryMap = Map<string, BerryValue>;
-export type BerryValue = string | BerryMap;
 
 /** A top-level key with the entry fields the model reads, and the key's position (quotes included). */
 export interface BerryRecord {
@@ -76,7 +65,7 @@ const CONFLICT_MARKERS = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"];
  */
 export const BERRY_FIELDS: ReadonlySet<string> = new Set(["version", "resolution", "checksum", "dependencies", "dependenciesMeta"]);
 
-function duplicate(line: number, start: number, end: number, key: string, nested: boolean): ParseProblem {
+export function duplicate(line: number, start: number, end: number, key: string, nested: boolean): ParseProblem {
   return {
     range: { start: { line, character: start }, end: { line, character: end } },
     severity: "warning",
@@ -88,7 +77,7 @@ function duplicate(line: number, start: number, end: number, key: string, nested
 }
 
 /** Every record is built here, so both readers give objects of one shape (deepEqual sees absent vs undefined). */
-function newRecord(key: string, line: number, keyStart: number, keyEnd: number): BerryRecord {
+export function newRecord(key: string, line: number, keyStart: number, keyEnd: number): BerryRecord {
   return { key, line, keyStart, keyEnd, fields: false, version: undefined, resolution: undefined, checksum: undefined, dependencies: [], optional: [] };
 }
 
@@ -338,86 +327,6 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     if (metaKeys.includes(key)) return giveUp("a repeated dependenciesMeta flag");
     metaKeys.push(key);
     if (key === "optional" && value === "true") record!.optional.push(metaName!);
-  }
-  return records;
-}
-
-/** Scalars as strings (Yarn reads every value as a string), mappings as Maps; the first of duplicate keys wins. */
-function toBerryValue(node: unknown, index: LineIndex, problems: ParseProblem[], fields?: ReadonlySet<string>): BerryValue {
-  if (isScalar(node)) return node.value === null || node.value === undefined ? "" : String(node.value);
-  if (isMap(node)) {
-    const map: BerryMap = new Map();
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      if (fields !== undefined && !fields.has(key)) continue;
-      if (map.has(key)) {
-        const r = isScalar(pair.key) ? pair.key.range : undefined;
-        const range = r ? index.range(r[0], r[1]) : index.range(0, 0);
-        problems.push({ range, severity: "warning", code: "duplicate-key", message: `\`${key}\` is written twice in this entry; the first value is used.` });
-        continue;
-      }
-      map.set(key, toBerryValue(pair.value, index, problems));
-    }
-    return map;
-  }
-  if (isSeq(node)) return JSON.stringify(node.toJSON());
-  return node === null || node === undefined ? "" : String((node as YamlNode).toJSON?.() ?? node);
-}
-
-/** The library's value of one entry, reduced to the record the scanner builds. */
-function toRecord(key: string, line: number, keyStart: number, keyEnd: number, value: BerryValue): BerryRecord {
-  const record = newRecord(key, line, keyStart, keyEnd);
-  if (typeof value === "string") return record;
-  record.fields = true;
-  const scalar = (v: BerryValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
-  record.version = scalar(value.get("version"));
-  record.resolution = scalar(value.get("resolution"));
-  record.checksum = scalar(value.get("checksum"));
-  const deps = value.get("dependencies");
-  if (typeof deps === "object") for (const [name, range] of deps) if (typeof range === "string") record.dependencies.push(name, range);
-  const meta = value.get("dependenciesMeta");
-  if (typeof meta === "object") {
-    for (const [name, flags] of meta) if (typeof flags === "object" && flags.get("optional") === "true") record.optional.push(name);
-  }
-  return record;
-}
-
-/** The whole file through the `yaml` library: the fallback, and the reference the scanner is tested against. */
-export function parseBerryYamlWithLibrary(text: string, index: LineIndex, problems: ParseProblem[]): BerryRecord[] {
-  // failsafe: every scalar stays a string, as Yarn reads them (`version: 1.10` is not the number 1.1).
-  const doc = parseDocument(text, { schema: "failsafe", uniqueKeys: false, prettyErrors: false });
-  for (const error of doc.errors) {
-    // The library may put the end of an error one past the text (an unclosed quote at the end of the file).
-    const from = Math.min(error.pos[0], text.length);
-    problems.push({
-      range: index.range(from, Math.max(from, Math.min(error.pos[1], text.length))),
-      severity: "error",
-      code: "parse-error",
-      message: `The lockfile is not valid YAML here (${error.code}); entries after this point may be missing.`,
-    });
-  }
-  const records: BerryRecord[] = [];
-  if (!isMap(doc.contents)) return records;
-  const seen = new Set<string>();
-  const errorAt = doc.errors.map((e) => e.pos[0]);
-  const pairs = doc.contents.items;
-  for (let p = 0; p < pairs.length; p++) {
-    const pair = pairs[p];
-    if (!isScalar(pair.key) || pair.key.range === undefined || pair.key.range === null) continue;
-    // An entry the library had to repair (a cut-off quote, say) holds guesses, not what Yarn wrote: leave it out.
-    const from = pair.key.range[0];
-    const nextKey = pairs[p + 1]?.key;
-    const to = isScalar(nextKey) && nextKey.range ? nextKey.range[0] : text.length + 1;
-    if (errorAt.some((at) => at >= from && at < to)) continue;
-    const key = String(pair.key.value);
-    const start = index.position(pair.key.range[0]);
-    const end = index.position(pair.key.range[1]);
-    if (seen.has(key)) {
-      problems.push(duplicate(start.line, start.character, end.character, key, false));
-      continue;
-    }
-    seen.add(key);
-    records.push(toRecord(key, start.line, start.character, end.character, toBerryValue(pair.value, index, problems, BERRY_FIELDS)));
   }
   return records;
 }

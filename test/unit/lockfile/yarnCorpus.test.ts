@@ -7,7 +7,8 @@ import path from "node:path";
 import { parseLockfile } from "../../../server/src/lockfile/index";
 import { LineIndex } from "../../../server/src/lockfile/lineIndex";
 import { scanYarnClassic } from "../../../server/src/lockfile/yarnClassic";
-import { parseBerryYamlWithLibrary, scanBerryYaml } from "../../../server/src/lockfile/yarnBerryYaml";
+import { scanBerryYaml } from "../../../server/src/lockfile/yarnBerryYaml";
+import { parseBerryYamlWithLibrary } from "../../../server/src/lockfile/yarnBerryLibrary";
 import type { BerryRecord } from "../../../server/src/lockfile/yarnBerryYaml";
 
 const SHARED = process.env.PROVENANCE_LENS_SHARED ?? path.resolve(__dirname, "../../../../shared");
