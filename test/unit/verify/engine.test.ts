@@ -157,12 +157,15 @@ describe("registries that strip, hang or need a token", () => {
 
   test("a registry that never answers delays the check by one deadline, not one per package", async () => {
     await withRegistry({ packages: specs, misbehaviour: { "*": { kind: "hang" } } }, async (registry, options) => {
-      const result = await check(new VerificationEngine(options), packages);
+      // Two lanes for three packages: the keys and the first two packuments are asked for together (the keys are not
+      // waited for before fetching), and once they time out the third package is not asked for at all.
+      const result = await check(new VerificationEngine({ ...options, concurrency: 2 }), packages);
       assert.equal(result.notices.length, 1);
       assert.equal(result.notices[0].kind, "unreachable");
       for (const verdict of result.verdicts.values()) assert.equal(verdict.status, "unverifiable");
-      // The keys request timed out first; no packument was asked for after that.
-      assert.ok(registry.requests.filter((r) => !r.url.includes("/-/npm/v1/keys")).length === 0, JSON.stringify(registry.requests.map((r) => r.url)));
+      const packumentRequests = registry.requests.filter((r) => !r.url.includes("/-/npm/v1/keys"));
+      assert.equal(packages.length, 3);
+      assert.ok(packumentRequests.length <= 2, JSON.stringify(registry.requests.map((r) => r.url)));
     });
   });
 
