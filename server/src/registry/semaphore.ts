@@ -9,6 +9,13 @@ export class Semaphore {
     this.#free = size;
   }
 
+  /** Takes a free slot now (call release() once) and says so; false when none is free or `signal` has aborted. */
+  tryAcquire(signal?: AbortSignal): boolean {
+    if (signal?.aborted || this.#free === 0) return false;
+    this.#free--;
+    return true;
+  }
+
   /** Resolves true with a slot held (call release() once), false when `signal` aborted first. */
   acquire(signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
