@@ -32,11 +32,11 @@ interface Slot {
 const IDLE_MS = 5_000;
 
 /**
- * Signature tasks are ~0.2 ms of ECDSA each, so a worker answers a small batch before the next packument arrives, and
- * every batch costs a message and a thread wake-up each way: on 2 busy cores that cost ~0.8 ms of the main thread per
- * message (issue #7: 328 messages for 2,000 signatures, more main-thread time than the ECDSA saved). So signature
- * tasks wait up to SIGNATURE_BATCH_MS for company, or until SIGNATURE_BATCH tasks are queued. Attestation tasks
- * (10-30 ms each) go at once: a worker left idle costs more than a message.
+ * Signature tasks are ~0.15 ms of ECDSA each, so a worker answers a small batch before the next packument arrives, and
+ * every batch costs a message and a thread wake-up each way (a cold check of 2,000 signatures posted 328 batches of
+ * ~6). So signature tasks wait up to SIGNATURE_BATCH_MS for company, or until SIGNATURE_BATCH are queued: ~225
+ * messages. Longer waits stalled the engine's lanes, which wait for their signature before the next fetch. Attestation
+ * tasks (10-30 ms each) go at once: a worker left idle costs more than a message.
  */
 const SIGNATURE_BATCH_MS = 4;
 const SIGNATURE_BATCH = 16;
