@@ -126,7 +126,9 @@ const MAX_PREPARED = 16;
 
 export function trustMaterialIdOf(root: LoadedTrustedRoot, keys: readonly RegistryKey[]): string {
   const hash = createHash("sha256").update(root.digest);
-  for (const key of [...keys].sort((a, b) => a.keyid.localeCompare(b.keyid))) hash.update(`\n${key.keyid} ${key.key} ${key.expires ?? "never"}`);
+  // Code-unit order, not localeCompare: its first call loads ICU's collator (~12 ms of every CLI start), and the id
+  // only needs an order that does not depend on the order the keys came in.
+  for (const key of [...keys].sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0))) hash.update(`\n${key.keyid} ${key.key} ${key.expires ?? "never"}`);
   return hash.digest("hex").slice(0, 32);
 }
 
