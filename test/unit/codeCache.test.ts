@@ -2,7 +2,7 @@
 // that a missing, foreign or corrupt cache never changes what a command does.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -73,4 +73,13 @@ test("the CLI writes its code cache after a check, reuses it, and recovers from 
   assert.equal(third.status, first.status, third.stderr);
   assert.deepEqual(JSON.parse(third.stdout).summary, JSON.parse(first.stdout).summary);
   assert.equal(codeFiles().length, 1);
+});
+
+test("the launcher without its bundle says what is missing and exits 2", { skip }, () => {
+  const lonely = path.join(scratch, "lonely");
+  mkdirSync(lonely, { recursive: true });
+  copyFileSync(CLI, path.join(lonely, "cli.js"));
+  const run = spawnSync(process.execPath, [path.join(lonely, "cli.js"), "--version"], { encoding: "utf8" });
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /cliMain\.js is missing; reinstall the package, or run `npm run build`/);
 });
