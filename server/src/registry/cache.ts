@@ -78,7 +78,7 @@ export class VerdictCache<T> {
     this.#dirty = false;
     const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       await fs.promises.writeFile(temp, text, { mode: 0o600 });
       await fs.promises.rename(temp, file);
       return true;

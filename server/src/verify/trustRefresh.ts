@@ -316,7 +316,7 @@ export class TrustRefresher implements TrustRefresh {
     const file = path.join(this.#dir, name);
     const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      mkdirSync(this.#dir, { recursive: true });
+      mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
       writeFileSync(temp, text);
       renameSync(temp, file);
     } catch (error) {

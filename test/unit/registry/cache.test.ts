@@ -127,3 +127,17 @@ test("defaultCacheDir follows XDG, else ~/.cache", () => {
   ];
   for (const [env, expected] of table) assert.equal(defaultCacheDir(env, "/home/u"), expected);
 });
+
+test("verdict cache: a folder it creates is the user's alone, its file too", { skip: process.platform === "win32" ? "POSIX modes" : false }, async () => {
+  const parent = tempDir();
+  try {
+    const dir = path.join(parent, "nested", "provenance-lens");
+    const cache = new VerdictCache<Sample>({ dir });
+    cache.set(key("a"), verdict("verified"));
+    assert.equal(await cache.flush(), true);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(dir, "verdicts-v1.json")).mode & 0o777, 0o600);
+  } finally {
+    fs.rmSync(parent, { recursive: true, force: true });
+  }
+});
