@@ -56,30 +56,21 @@ export function formatSarif(report: Report, options: SarifOptions): string {
   const locationOf = (reportPath: string, at: ReportPosition): SarifLocation => ({
     physicalLocation: { artifactLocation: { uri: uriOf(reportPath), uriBaseId: "%SRCROOT%" }, region: { startLine: at.line, startColumn: at.column } },
   });
+  /** A problem of a file (a lockfile's, or the policy file's) as a result on its position in that file. */
+  const problemResult = (problem: (typeof report.policy.problems)[number] | (typeof report.lockfiles)[number]["problems"][number], filePath: string, fingerprint: string): SarifResult => ({
+    ruleId: problem.code,
+    ruleIndex: ruleIndex(problem.code, problem.severity),
+    level: problem.severity === "information" ? "note" : problem.severity,
+    message: { text: problem.message },
+    locations: [locationOf(filePath, problem)],
+    partialFingerprints: { [fingerprint]: `${uriOf(filePath)}:${problem.code}:${problem.message}` },
+  });
   const results: SarifResult[] = [];
   for (const lockfile of report.lockfiles) {
-    for (const problem of lockfile.problems) {
-      results.push({
-        ruleId: problem.code,
-        ruleIndex: ruleIndex(problem.code, problem.severity),
-        level: problem.severity === "information" ? "note" : problem.severity,
-        message: { text: problem.message },
-        locations: [locationOf(lockfile.path, problem)],
-        partialFingerprints: { "lockfileProblem/v1": `${uriOf(lockfile.path)}:${problem.code}:${problem.message}` },
-      });
-    }
+    for (const problem of lockfile.problems) results.push(problemResult(problem, lockfile.path, "lockfileProblem/v1"));
   }
   // Problems of the policy file sit in the policy file, so code scanning annotates the line to fix.
-  for (const problem of report.policy.problems) {
-    results.push({
-      ruleId: problem.code,
-      ruleIndex: ruleIndex(problem.code, problem.severity),
-      level: problem.severity === "information" ? "note" : problem.severity,
-      message: { text: problem.message },
-      locations: [locationOf(problem.path, problem)],
-      partialFingerprints: { "policyProblem/v1": `${uriOf(problem.path)}:${problem.code}:${problem.message}` },
-    });
-  }
+  for (const problem of report.policy.problems) results.push(problemResult(problem, problem.path, "policyProblem/v1"));
   for (const finding of packageFindings(report, options.failOn, options.severity)) {
     const { pkg, change, lockfile } = finding;
     const [first, ...others] = pkg.locations;
