@@ -371,6 +371,7 @@ describe("the policy file through the CLI", () => {
     assert.equal(policyProblem.level, "error");
     assert.match(policyProblem.locations[0].physicalLocation.artifactLocation.uri, /\.provenance-lens\.json$/);
     assert.deepEqual(policyProblem.locations[0].physicalLocation.region, { startLine: 3, startColumn: 16 });
+    assert.match(policyProblem.partialFingerprints["policyProblem/v1"], /\.provenance-lens\.json:policy-invalid-value:/);
     const notes = sarifRun.invocations[0].toolExecutionNotifications.map((n: any) => n.message.text);
     assert.ok(notes.some((n: string) => /^Weakened by policy: trustedRepositories/.test(n)), notes.join("\n"));
     // Fingerprints stay distinct per finding of one package.
