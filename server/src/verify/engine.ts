@@ -245,8 +245,7 @@ export class VerificationEngine implements Checker {
     await this.options.cache?.flush();
     // In the order of the request, whatever order the network answered in.
     // (Nothing was queued: `verdicts` is already in that order.)
-    const ordered = queue.length === 0 ? verdicts : new Map<string, Verdict>();
-    if (queue.length > 0) for (const pkg of request.packages) ordered.set(packageKey(pkg), verdicts.get(packageKey(pkg))!);
+    const ordered = queue.length === 0 ? verdicts : new Map(request.packages.map((pkg) => [packageKey(pkg), verdicts.get(packageKey(pkg))!]));
     this.lastStats = { packages: total, fromCache, requests: http.stats.attempts - attemptsBefore };
     return { verdicts: ordered, notices };
   }
@@ -352,14 +351,15 @@ export class VerificationEngine implements Checker {
     const where = (state.where ??= redactUrl(state.url));
     const notChecked = { signature: { status: "not-checked" } as SignatureVerdict, provenance: { status: "not-checked" } as ProvenanceVerdict };
     const blocked = (blocker: string, blockerCause?: "registry" | "offline") => ({ ...notChecked, blocker, blockerCause, notes: [], registry: where });
+    const unreachable = () => blocked(`${where} did not answer: ${state.unreachable}`, "registry");
     if (offline) return blocked("Offline, and no verdict for this version is cached (check once online, or use a trust bundle).", "offline");
-    if (state.unreachable !== undefined) return blocked(`${where} did not answer: ${state.unreachable}`, "registry");
+    if (state.unreachable !== undefined) return unreachable();
     if (signal.aborted) return blocked("The check was stopped (cancelled, or it reached its deadline) before this package was fetched.");
 
     // The keys are fetched (once) while the first packuments are: nothing before the signature needs them, and waiting
     // for them first cost a round trip plus reading them before any packument request went out (~25 ms of a check).
     const [answer] = await Promise.all([registry.packument(pkg.name, { registry: state.url, signal }), state.ready()]);
-    if (state.keys === undefined && state.unreachable !== undefined) return blocked(`${where} did not answer: ${state.unreachable}`, "registry");
+    if (state.keys === undefined && state.unreachable !== undefined) return unreachable();
     if (!answer.ok) {
       const down = answer.error.kind === "timeout" || answer.error.kind === "network";
       if (down) state.unreachable ??= answer.error.message;
