@@ -1,6 +1,7 @@
 import type { LockfileFormat, ParsedLockfile, Position } from "./model";
 import { LineIndex } from "./lineIndex";
 import { parseNpmLockfile } from "./npm";
+import { reparseNpmLockfile } from "./npmIncremental";
 import { parseYarnLockfile } from "./yarn";
 import { parsePnpmLockfile } from "./pnpm";
 import { parseBunLockfile, binaryBunLockfile } from "./bun";
@@ -90,6 +91,16 @@ export function parseLockfile(fileName: string, text: string, options: ParseOpti
       }],
     };
   }
+}
+
+/**
+ * The parse of `text` when `previous` is the parse of an earlier text of the same file (the editor's last checked
+ * version): the same result as parseLockfile, made from the previous one where an edit allows it (npm lockfiles,
+ * npmIncremental.ts; issue #7), else by parsing it all.
+ */
+export function reparseLockfile(fileName: string, text: string, previous: { text: string; parsed: ParsedLockfile } | undefined, options: ParseOptions = {}): ParsedLockfile {
+  const incremental = previous !== undefined && previous.parsed.format === "npm" && formatOfName(fileName) === "npm" ? reparseNpmLockfile(previous, text) : undefined;
+  return incremental ?? parseLockfile(fileName, text, options);
 }
 
 const LONE_CR = /\r(?!\n)/g;

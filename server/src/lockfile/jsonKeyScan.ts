@@ -34,9 +34,10 @@ export interface NpmKeyLocations {
    * order, and for key i the numbers [start, end, line, lineStart] at offsets[4i..4i+3]. Saves the model
    * builder a map lookup, an Object.keys of a 2,600-key object and an object per key, all measurable against
    * a bare JSON.parse. `fieldLines` is how many entry fields are written; more than the model builder reads
-   * means a repeated field (see NpmModel.fieldCount).
+   * means a repeated field (see NpmModel.fieldCount). `open` and `close` are the offsets of the `packages` block's
+   * braces, `unit` and `width` its indent (the incremental re-parse, npmIncremental.ts, works within them).
    */
-  packageOrder?: { keys: string[]; offsets: Int32Array; fieldLines: number };
+  packageOrder?: { keys: string[]; offsets: Int32Array; fieldLines: number; open: number; close: number; unit: number; width: number };
   /**
    * Range of each key of the v1 `dependencies` tree, by the node_modules path its nesting stands for
    * (`node_modules/a/node_modules/b`). Kept apart from `packages`: v2 files have both, with the same ids.

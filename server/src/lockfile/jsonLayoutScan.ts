@@ -55,6 +55,8 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
   let seenPackages = false;
   const offsets = new Int32Array(entryKeys.length * 4);
   let lockfileVersion: OffsetRange | undefined;
+  let open = -1;
+  let close = -1;
 
   const n = text.length;
   let line = 1;
@@ -87,6 +89,7 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
         entryCount++;
       } else if (text.charCodeAt(ls + width) === 125 /* } */ && text.charCodeAt(ls + width - 1) === unit) {
         inPackages = false;
+        close = ls + width;
       }
     } else if (text.charCodeAt(ls + width) === 34 && text.charCodeAt(ls + width - 1) === unit && text.charCodeAt(ls) === unit) {
       // A top-level key (deeper lines have an indent character where this one has its quote).
@@ -99,7 +102,10 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
       if (key === "packages") {
         const next = text.indexOf("\n", end);
         // `"packages": {` opens a block; `"packages": {}` on one line leaves nothing to find.
-        if (next !== -1 && text.slice(end, next).trimEnd().endsWith("{")) inPackages = true;
+        if (next !== -1 && text.slice(end, next).trimEnd().endsWith("{")) {
+          inPackages = true;
+          open = text.lastIndexOf("{", next);
+        }
         seenPackages = true;
       } else if (key === "lockfileVersion") lockfileVersion = valueRange(text, end);
       else if (seenPackages && !inPackages) {
@@ -121,5 +127,5 @@ export function scanNpmKeysByLayout(text: string, start: number, root: Record<st
     ls = next + 1;
   }
   if (!seenPackages || inPackages || topCount !== topKeys.length || entryCount !== entryKeys.length) return undefined;
-  return { packages: new Map(), packageOrder: { keys: entryKeys, offsets, fieldLines }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
+  return { packages: new Map(), packageOrder: { keys: entryKeys, offsets, fieldLines, open, close, unit, width }, v1: new Map(), lockfileVersion, keyCount: -1, duplicates: [] };
 }

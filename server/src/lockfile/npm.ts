@@ -15,6 +15,7 @@ import { scanNpmKeysByLayout } from "./jsonLayoutScan";
 import { parseJsonWithLibrary } from "./jsonFallback";
 import type { OffsetProblem } from "./npmModel";
 import { buildFromPackages, buildFromV1Tree } from "./npmModel";
+import { rememberLayout } from "./npmIncremental";
 
 const KNOWN_VERSIONS = new Set([1, 2, 3]);
 const MAX_SYNTAX_PROBLEMS = 20;
@@ -195,6 +196,7 @@ function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): Pa
       ? buildFromV1Tree(root.dependencies, input)
       : undefined;
   const order = locations.packageOrder;
+  const sameLayout = order !== undefined && model !== undefined && model.fieldCount === order.fieldLines;
   if (model !== undefined && order !== undefined && isPlainObject(root.packages) && model.fieldCount !== order.fieldLines) {
     // More entry fields written than JSON.parse kept: one is repeated. The general scanner names it.
     const named = scanNpmKeys(body, start, true);
@@ -210,5 +212,11 @@ function parseNpm(text: string, options: ParseOptions, libraryOnly: boolean): Pa
   result.entries = model.entries;
   result.importers = model.importers;
   for (const p of model.problems) problems.push(located(p));
+  if (sameLayout && order !== undefined && model.tree !== undefined && model.linkTargets !== undefined && problems.length === 0 && order.close > order.open) {
+    // The next edit of this text can re-parse only what it touched (npmIncremental.ts).
+    const rootEntry = (root.packages as Record<string, unknown>)[""];
+    const rootNameFromTop = isPlainObject(rootEntry) && typeof rootEntry.name !== "string";
+    rememberLayout(result, { keys: order.keys, offsets: order.offsets, open: order.open, close: order.close, unit: order.unit, width: order.width, tree: model.tree, linkTargets: model.linkTargets, rootNameFromTop });
+  }
   return result;
 }

@@ -12,6 +12,7 @@ import type { WorkspaceManifest } from "./index";
 import type { NpmKeyLocations, OffsetRange } from "./jsonKeyScan";
 import { v1EntryId } from "./jsonKeyScan";
 import { readV1Version, sourceOfSpec } from "./npmSource";
+import { installedNameStart, NodeModulesTree, type Folder } from "./npmTree";
 
 /** A problem located by offsets; npm.ts turns offsets into lines once, for all problems. */
 export interface OffsetProblem extends OffsetRange {
@@ -35,9 +36,12 @@ export interface NpmModel {
   problems: OffsetProblem[];
   /** Fields of the `packages` entries as JSON.parse kept them (compared with what the layout scan saw written). */
   fieldCount: number;
+  /** Lockfile v2/v3: the node_modules tree of the keys, and the entries some link resolves to (npmIncremental.ts). */
+  tree?: NodeModulesTree;
+  linkTargets?: ReadonlySet<string>;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const NODE_MODULES = "node_modules/";
 const EDGE_FIELDS = ["dependencies", "optionalDependencies", "peerDependencies"] as const;
@@ -49,65 +53,6 @@ function isObject(value: unknown): value is Json {
 function stringField(object: Json, key: string): string | undefined {
   const value = object[key];
   return typeof value === "string" ? value : undefined;
-}
-
-interface Folder {
-  /** Installed name -> entry id, for this folder's node_modules. */
-  names?: Map<string, string>;
-  parent?: Folder;
-}
-
-/**
- * npm's node_modules lookup: `<folder>/node_modules/<name>`, then each enclosing package's node_modules,
- * then the root's. Workspace folders (`packages/foo`) fall back to the root, as Node would.
- *
- * Folders are linked records, not `${folder}/node_modules/${name}` strings looked up in a map: each built
- * string must be hashed afresh, which made lookups the slowest part of parsing a 2,600-entry lockfile.
- */
-export class NodeModulesTree {
-  private readonly folders = new Map<string, Folder>();
-  private readonly root: Folder = {};
-
-  constructor() {
-    this.folders.set("", this.root);
-  }
-
-  folder(path: string): Folder {
-    let found = this.folders.get(path);
-    if (found === undefined) {
-      const cut = path.lastIndexOf(`/${NODE_MODULES}`);
-      found = { parent: this.folder(cut === -1 ? "" : path.slice(0, cut)) };
-      this.folders.set(path, found);
-    }
-    return found;
-  }
-
-  /**
-   * Registers an installed package: `id` is `${folder}/node_modules/${name}` (folder "" is the root). A link
-   * resolves to its target (`resolvesTo`). Returns the package's own folder, to resolve its dependencies from.
-   */
-  install(id: string, folder: string, name: string, resolvesTo = id): Folder {
-    const parent = folder === "" ? this.root : this.folder(folder);
-    (parent.names ??= new Map()).set(name, resolvesTo);
-    let own = this.folders.get(id);
-    if (own === undefined) {
-      own = { parent };
-      this.folders.set(id, own);
-    }
-    return own;
-  }
-
-  resolveIn(from: Folder, name: string): string | undefined {
-    for (let at: Folder | undefined = from; at !== undefined; at = at.parent) {
-      const id = at.names?.get(name);
-      if (id !== undefined) return id;
-    }
-    return undefined;
-  }
-
-  resolve(folder: string, name: string): string | undefined {
-    return this.resolveIn(this.folder(folder), name);
-  }
 }
 
 /** Key i of the layout scan's packageOrder, with its line (so no line index is needed). */
@@ -128,15 +73,6 @@ function orderedKeyRange(offsets: Int32Array, i: number): Range {
   const line = offsets[at + 2];
   const lineStart = offsets[at + 3];
   return { start: { line, character: offsets[at] - lineStart }, end: { line, character: offsets[at + 1] - lineStart } };
-}
-
-/** Where the installed name starts in a packages key; -1 for a workspace folder (no node_modules segment). */
-function installedNameStart(key: string): number {
-  // One native lastIndexOf per try: the character loop back over the slashes it replaces cost ~7 ns a character.
-  for (let at = key.lastIndexOf(NODE_MODULES); at !== -1; at = at === 0 ? -1 : key.lastIndexOf(NODE_MODULES, at - 1)) {
-    if (at === 0 || key.charCodeAt(at - 1) === 47) return at + NODE_MODULES.length;
-  }
-  return -1;
 }
 
 function importerDependencies(
@@ -164,6 +100,110 @@ function importerDependencies(
   add("devDependencies", true, false, false);
   add("peerDependencies", false, false, false);
   return [...byName.values()];
+}
+
+/** What reading one `packages` entry needs besides the entry: shared by every entry of a parse. */
+export interface EntryContext {
+  tree: NodeModulesTree;
+  packages: Json;
+  /** Link entry id -> the entry it resolves to, when that entry exists. */
+  linkTarget: ReadonlyMap<string, string>;
+  /** Fields read so far (for-in count, compared with the layout scan's field lines). */
+  fields: number;
+}
+
+/**
+ * One `packages` entry other than the root, as the model has it. `installed` is the key's installed name (undefined
+ * for a workspace folder), `from` the folder its dependencies are resolved from. Also used by npmIncremental.ts.
+ */
+export function readPackageEntry(key: string, raw: Json, nameStart: number, installed: string | undefined, from: Folder, range: Range, context: EntryContext): LockEntry {
+  const { tree, packages, linkTarget } = context;
+  // One pass over the entry's own fields: JSON.parse gives every entry its own shape, so named reads are
+  // megamorphic lookups, while for-in reads go through V8's enum cache. Measured: this loop is hot.
+  let version = "";
+  let name: string | undefined;
+  let resolved: string | undefined;
+  let integrity: string | undefined;
+  let dev = false;
+  let optional = false;
+  let link = false;
+  let inBundle = false;
+  const dependencies: string[] = [];
+  for (const field in raw) {
+    context.fields++;
+    const value = raw[field];
+    switch (field) {
+      case "version":
+        if (typeof value === "string") version = value;
+        break;
+      case "name":
+        if (typeof value === "string") name = value;
+        break;
+      case "resolved":
+        if (typeof value === "string") resolved = value;
+        break;
+      case "integrity":
+        if (typeof value === "string") integrity = value;
+        break;
+      case "dev":
+        dev = value === true;
+        break;
+      case "optional":
+      // devOptional: needed by an optional dependency in production and by dev dependencies: installed in
+      // production (so not dev), but only as optional.
+      case "devOptional":
+        optional ||= value === true;
+        break;
+      case "link":
+        link = value === true;
+        break;
+      case "inBundle":
+        inBundle = value === true;
+        break;
+      case "dependencies":
+      case "optionalDependencies":
+      case "peerDependencies":
+        // Resolved here rather than after the loop: one array less per entry (allocation shows in profiles).
+        if (isObject(value)) {
+          for (const dependency in value) {
+            const id = tree.resolveIn(from, dependency);
+            if (id !== undefined && !dependencies.includes(id)) dependencies.push(id);
+          }
+        }
+        break;
+    }
+  }
+  const entry: LockEntry = { id: key, name: "", version, source: "registry", dev, optional, range, dependencies };
+  if (inBundle) entry.inBundle = true;
+  if (nameStart === -1) {
+    // A workspace folder: the package itself (its importer is the caller's).
+    entry.name = name ?? key.slice(key.lastIndexOf("/") + 1);
+    entry.source = "workspace";
+    entry.resolved = key;
+  } else if (link) {
+    const targetEntry = resolved === undefined ? undefined : packages[resolved];
+    const linked = key.slice(nameStart);
+    entry.name = (isObject(targetEntry) ? stringField(targetEntry, "name") : undefined) ?? linked;
+    if (entry.name !== linked) entry.alias = linked;
+    if (entry.version === "" && isObject(targetEntry)) entry.version = stringField(targetEntry, "version") ?? "";
+    entry.source = "link";
+    entry.resolved = resolved;
+    // A link depends on nothing but its target (npm writes no dependencies on link entries).
+    dependencies.length = 0;
+    const resolvedTarget = linkTarget.get(key);
+    if (resolvedTarget !== undefined) dependencies.push(resolvedTarget);
+  } else {
+    const own = installed ?? key.slice(nameStart);
+    entry.name = name ?? own;
+    if (entry.name !== own) entry.alias = own;
+    // npm can omit `resolved` (omit-lockfile-registry-resolved): a versioned entry without it is a registry one.
+    if (resolved !== undefined) {
+      entry.resolved = resolved;
+      entry.source = sourceOfSpec(resolved, entry.name);
+    }
+    if (integrity !== undefined) entry.integrity = integrity;
+  }
+  return entry;
 }
 
 /** Lockfile v2/v3: the flat `packages` map keyed by install folder. */
@@ -200,6 +240,7 @@ export function buildFromPackages(packages: Json, input: NpmModelInput): NpmMode
     ownFolders[i] = tree.install(key, folder, installedNames[i], resolvesTo);
   }
   const resolve = (folder: string, name: string): string | undefined => tree.resolve(folder, name);
+  const context: EntryContext = { tree, packages, linkTarget, fields: 0 };
 
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -218,97 +259,13 @@ export function buildFromPackages(packages: Json, input: NpmModelInput): NpmMode
       continue;
     }
     const nameStart = nameStarts[i];
-    // One pass over the entry's own fields: JSON.parse gives every entry its own shape, so named reads are
-    // megamorphic lookups, while for-in reads go through V8's enum cache. Measured: this loop is hot.
-    let version = "";
-    let name: string | undefined;
-    let resolved: string | undefined;
-    let integrity: string | undefined;
-    let dev = false;
-    let optional = false;
-    let link = false;
-    let inBundle = false;
-    const dependencies: string[] = [];
-    const from = ownFolders[i] ?? tree.folder(key);
-    for (const field in raw) {
-      fieldCount++;
-      const value = raw[field];
-      switch (field) {
-        case "version":
-          if (typeof value === "string") version = value;
-          break;
-        case "name":
-          if (typeof value === "string") name = value;
-          break;
-        case "resolved":
-          if (typeof value === "string") resolved = value;
-          break;
-        case "integrity":
-          if (typeof value === "string") integrity = value;
-          break;
-        case "dev":
-          dev = value === true;
-          break;
-        case "optional":
-        // devOptional: needed by an optional dependency in production and by dev dependencies: installed in
-        // production (so not dev), but only as optional.
-        case "devOptional":
-          optional ||= value === true;
-          break;
-        case "link":
-          link = value === true;
-          break;
-        case "inBundle":
-          inBundle = value === true;
-          break;
-        case "dependencies":
-        case "optionalDependencies":
-        case "peerDependencies":
-          // Resolved here rather than after the loop: one array less per entry (allocation shows in profiles).
-          if (isObject(value)) {
-            for (const dependency in value) {
-              const id = tree.resolveIn(from, dependency);
-              if (id !== undefined && !dependencies.includes(id)) dependencies.push(id);
-            }
-          }
-          break;
-      }
-    }
     const range = order !== undefined ? orderedKeyRange(order.offsets, i) : toRange(keyOffsets(locations, key, i));
-    const entry: LockEntry = { id: key, name: "", version, source: "registry", dev, optional, range, dependencies };
-    if (inBundle) entry.inBundle = true;
-    if (nameStart === -1) {
-      // A workspace folder: the package itself, and an importer of its own dependencies.
-      entry.name = name ?? key.slice(key.lastIndexOf("/") + 1);
-      entry.source = "workspace";
-      entry.resolved = key;
-      importers.push({ path: key, name, dependencies: importerDependencies(raw, key, resolve) });
-    } else if (link) {
-      const targetEntry = resolved === undefined ? undefined : packages[resolved];
-      const installed = key.slice(nameStart);
-      entry.name = (isObject(targetEntry) ? stringField(targetEntry, "name") : undefined) ?? installed;
-      if (entry.name !== installed) entry.alias = installed;
-      if (entry.version === "" && isObject(targetEntry)) entry.version = stringField(targetEntry, "version") ?? "";
-      entry.source = "link";
-      entry.resolved = resolved;
-      // A link depends on nothing but its target (npm writes no dependencies on link entries).
-      dependencies.length = 0;
-      const resolvedTarget = linkTarget.get(key);
-      if (resolvedTarget !== undefined) dependencies.push(resolvedTarget);
-    } else {
-      const installed = installedNames[i];
-      entry.name = name ?? installed;
-      if (entry.name !== installed) entry.alias = installed;
-      // npm can omit `resolved` (omit-lockfile-registry-resolved): a versioned entry without it is a registry one.
-      if (resolved !== undefined) {
-        entry.resolved = resolved;
-        entry.source = sourceOfSpec(resolved, entry.name);
-      }
-      if (integrity !== undefined) entry.integrity = integrity;
-    }
+    const entry = readPackageEntry(key, raw, nameStart, installedNames[i], ownFolders[i] ?? tree.folder(key), range, context);
+    // A workspace folder: the package itself, and an importer of its own dependencies.
+    if (nameStart === -1) importers.push({ path: key, name: stringField(raw, "name"), dependencies: importerDependencies(raw, key, resolve) });
     entries.push(entry);
   }
-  return { entries, importers, problems, fieldCount };
+  return { entries, importers, problems, fieldCount: fieldCount + context.fields, tree, linkTargets: new Set(linkTarget.values()) };
 }
 
 /** Lockfile v1: the nested `dependencies` tree; each nesting level is one node_modules level. */
