@@ -60,33 +60,41 @@ export function patchedDescriptor(reference: string): string | undefined {
 
 
 /**
- * One name's descriptors: its only range and entry (most names), or range -> entry index. The single form is
- * compared, not looked up: hashing each freshly sliced range for a Map lookup was a tenth of a Berry parse.
+ * One name's descriptors: its first range and entry inline (most names have one), the others in `more`. The first
+ * range is compared, not looked up: hashing each freshly sliced range for a Map lookup was a tenth of a Berry parse.
+ * One class for every name, so the lookups on every dependency see one object shape.
  */
-type Ranges = { range: string; index: number } | Map<string, number>;
+class NameSlot {
+  more: Map<string, number> | undefined = undefined;
+  /**
+   * Yarn's builtin compat patches (fsevents, resolve, typescript) by the plain range they replace, when this name has
+   * one: attached after filing, so the usual dependency pays one field check instead of a lookup in another map.
+   */
+  builtin: Map<string, number> | undefined = undefined;
+  constructor(readonly range: string, readonly index: number) {}
+}
 
-function findRange(ranges: Ranges, range: string): number | undefined {
-  return ranges instanceof Map ? ranges.get(range) : ranges.range === range ? ranges.index : undefined;
+function findRange(slot: NameSlot, range: string): number | undefined {
+  return slot.range === range ? slot.index : slot.more === undefined ? undefined : slot.more.get(range);
 }
 
 /** Descriptors as name -> range -> entry index. Two levels so lookups never build `name@range` strings. */
 class DescriptorMap {
-  private readonly byName = new Map<string, Ranges>();
-
-  ranges(name: string): Ranges | undefined {
-    return this.byName.get(name);
-  }
+  readonly byName = new Map<string, NameSlot>();
 
   get(name: string, range: string): number | undefined {
-    const ranges = this.byName.get(name);
-    return ranges === undefined ? undefined : findRange(ranges, range);
+    const slot = this.byName.get(name);
+    return slot === undefined ? undefined : findRange(slot, range);
   }
 
+  /** Files the descriptor, replacing an earlier entry for it. */
   set(name: string, range: string, index: number): void {
-    const ranges = this.byName.get(name);
-    if (ranges === undefined || (!(ranges instanceof Map) && ranges.range === range)) this.byName.set(name, { range, index });
-    else if (ranges instanceof Map) ranges.set(range, index);
-    else this.byName.set(name, new Map<string, number>().set(ranges.range, ranges.index).set(range, index));
+    const slot = this.byName.get(name);
+    if (slot === undefined || slot.range === range) {
+      const replaced = new NameSlot(range, index);
+      if (slot !== undefined) (replaced.more = slot.more), (replaced.builtin = slot.builtin);
+      this.byName.set(name, replaced);
+    } else (slot.more ??= new Map<string, number>()).set(range, index);
   }
 
   setFirst(name: string, range: string, index: number): void {
@@ -95,41 +103,22 @@ class DescriptorMap {
 
   /** Files the descriptor unless it is already there; false then (one name lookup instead of a get and a set). */
   add(name: string, range: string, index: number): boolean {
-    const ranges = this.byName.get(name);
-    if (ranges === undefined) {
-      this.byName.set(name, { range, index });
+    const slot = this.byName.get(name);
+    if (slot === undefined) {
+      this.byName.set(name, new NameSlot(range, index));
       return true;
     }
-    if (!(ranges instanceof Map)) {
-      if (ranges.range === range) return false;
-      // set() on an empty Map: the iterable constructor was 3% of a Berry parse.
-      this.byName.set(name, new Map<string, number>().set(ranges.range, ranges.index).set(range, index));
-      return true;
-    }
-    if (ranges.has(range)) return false;
-    ranges.set(range, index);
+    if (slot.range === range) return false;
+    if (slot.more === undefined) slot.more = new Map<string, number>();
+    else if (slot.more.has(range)) return false;
+    slot.more.set(range, index);
     return true;
   }
 }
 
 /** The distinct entries a name's descriptors resolve to, in the order they were filed. */
-function entriesOf(ranges: Ranges): number[] {
-  return ranges instanceof Map ? [...new Set(ranges.values())] : [ranges.index];
-}
-
-/** An entry key's descriptors (`a@npm:^1, a@npm:^1.2`); most keys have one, which needs no split. */
-function descriptorsOf(key: string): { name: string; range: string }[] {
-  return key.indexOf(", ") === -1 ? [splitDescriptor(key)] : key.split(", ").map(splitDescriptor);
-}
-
-/** aliasOf over descriptors, without an array of their names. */
-function aliasOfDescriptors(descriptors: { name: string }[], realName: string): string | undefined {
-  let alias: string | undefined;
-  for (const d of descriptors) {
-    if (d.name === realName) return undefined;
-    alias ??= d.name;
-  }
-  return alias;
+function entriesOf(slot: NameSlot): number[] {
+  return slot.more === undefined ? [slot.index] : [...new Set([slot.index, ...slot.more.values()])];
 }
 
 const PROTOCOL = /^[a-z]+:/i;
@@ -170,61 +159,85 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
       });
       continue;
     }
-    const descriptors = descriptorsOf(record.key);
     const resolved = splitDescriptor(resolution);
     const source = sourceOfReference(resolved.range);
     const name = source === "patch" ? splitDescriptor(patchedDescriptor(resolved.range) ?? resolution).name : resolved.name;
-    const entry: LockEntry = { id: record.key, name, version, source, resolved: resolution, range: rangeOf(record), dependencies: [] };
-    const alias = aliasOfDescriptors(descriptors, name);
-    if (alias !== undefined) entry.alias = alias;
+    const key = record.key;
+    const range = rangeOf(record);
     // Berry's `checksum` (`10/<hex>`, `10c0/<hex>`) hashes Yarn's own zip of the package, not the registry
     // tarball, so it is never an `integrity`: npm signatures and provenance cannot be checked against it.
-    if (record.checksum !== undefined) entry.checksum = record.checksum;
+    // One literal per shape: a field added afterwards allocated a property store for nearly every entry.
+    const entry: LockEntry =
+      record.checksum === undefined
+        ? { id: key, name, version, source, resolved: resolution, range, dependencies: [] }
+        : { id: key, name, version, source, resolved: resolution, checksum: record.checksum, range, dependencies: [] };
     const at = entries.length;
+    // The key's descriptors (`a@npm:^1, a@npm:^1.2`) walked in place: no array of split objects per entry.
     let lastName = "";
-    for (const d of descriptors) {
+    let alias: string | undefined;
+    let ownName = false;
+    for (let from = 0; from <= key.length; ) {
+      let stop = key.indexOf(", ", from);
+      if (stop === -1) stop = key.length;
+      const sep = key.indexOf("@", from + 1);
+      let dName = sep === -1 || sep >= stop ? key.slice(from, stop) : key.slice(from, sep);
+      const dRange = sep === -1 || sep >= stop ? "" : key.slice(sep + 1, stop);
+      from = stop + 2;
       // A key's descriptors usually share one name: the same string object then, hashed once for the lookups.
-      if (d.name === lastName) d.name = lastName;
-      else lastName = d.name;
-      if (!byDescriptor.add(d.name, d.range, at)) {
+      if (dName === lastName) dName = lastName;
+      else lastName = dName;
+      // Installed under another name than its own only when no descriptor uses the real name.
+      if (dName === name) ownName = true;
+      else alias ??= dName;
+      if (!byDescriptor.add(dName, dRange, at)) {
         problems.push({
-          range: entry.range,
+          range,
           severity: "warning",
           code: "duplicate-key",
-          message: `\`${d.name}@${d.range}\` is locked twice; the first entry is used.`,
+          message: `\`${dName}@${dRange}\` is locked twice; the first entry is used.`,
         });
         continue;
       }
-      const locator = d.range.indexOf("::locator=");
-      if (locator !== -1) byBareDescriptor.setFirst(d.name, d.range.slice(0, locator), at);
-      if (d.range.startsWith("patch:") && d.range.includes("builtin<")) {
-        const base = patchedDescriptor(d.range);
+      const locator = dRange.indexOf("::locator=");
+      if (locator !== -1) byBareDescriptor.setFirst(dName, dRange.slice(0, locator), at);
+      if (dRange.startsWith("patch:") && dRange.includes("builtin<")) {
+        const base = patchedDescriptor(dRange);
         if (base !== undefined) {
           const b = splitDescriptor(base);
           builtinPatchOf.set(b.name, b.range, at);
         }
       }
     }
+    if (!ownName && alias !== undefined) entry.alias = alias;
     entries.push(entry);
     kept.push(record);
   }
 
-  const resolve = (name: string, range: string, parentResolution: string): number | undefined => {
-    const ranges = byDescriptor.ranges(name);
-    if (ranges === undefined) return undefined;
-    const found = builtinPatchOf.get(name, range) ?? findRange(ranges, range);
+  // Each builtin patch is looked up through the slot of the name it patches (a field check on every other name).
+  for (const [patched, slot] of builtinPatchOf.byName) {
+    const target = byDescriptor.byName.get(patched);
+    if (target === undefined) continue;
+    target.builtin = new Map<string, number>().set(slot.range, slot.index);
+    if (slot.more !== undefined) for (const [r, i] of slot.more) target.builtin.set(r, i);
+  }
+
+  /** A dependency's entry beyond the usual exact descriptor (the caller tries that first). */
+  const resolve = (slot: NameSlot, name: string, range: string, parentResolution: string): number | undefined => {
+    const builtin = slot.builtin;
+    const found = (builtin === undefined ? undefined : builtin.get(range)) ?? findRange(slot, range);
     if (found !== undefined) return found;
     // Older lockfiles (and manifests) write `^1.0.0` where keys say `npm:^1.0.0`.
     if (!PROTOCOL.test(range)) {
-      const npm = builtinPatchOf.get(name, `npm:${range}`) ?? findRange(ranges, `npm:${range}`);
+      const npmRange = `npm:${range}`;
+      const npm = (builtin === undefined ? undefined : builtin.get(npmRange)) ?? findRange(slot, npmRange);
       if (npm !== undefined) return npm;
     } else if (!range.startsWith("npm:")) {
-      const linked = findRange(ranges, `${range}::locator=${encodeURIComponent(parentResolution)}`) ?? byBareDescriptor.get(name, range);
+      const linked = findRange(slot, `${range}::locator=${encodeURIComponent(parentResolution)}`) ?? byBareDescriptor.get(name, range);
       if (linked !== undefined) return linked;
     }
     // The descriptor was rewritten before locking (package.json `resolutions`, `.yarnrc.yml` catalogs), and the
     // lockfile does not record how: take the only entry of that name, or the highest version the range allows.
-    const named = entriesOf(ranges);
+    const named = entriesOf(slot);
     if (named.length === 1) return named[0];
     const semverRange = range.startsWith("npm:") ? range.slice(4) : range;
     // `catalog:`, `workspace:`...: no semver range, and semver would throw and catch inside for each one.
@@ -242,6 +255,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   // The entry index of each declared dependency of a workspace (-1: unresolved), in the same order.
   const workspaceTargets = new Map<number, number[]>();
   const manifests = new Map<string, WorkspaceManifest>((options.manifests ?? []).map((m) => [m.path, m]));
+  const byName = byDescriptor.byName;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const record = kept[i];
@@ -254,7 +268,9 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     for (let k = 0; k < deps.length; k += 2) {
       const depName = deps[k];
       const range = deps[k + 1];
-      const to = resolve(depName, range, record.resolution ?? "");
+      // The usual dependency names its descriptor's first (often only) range: one name lookup and one comparison.
+      const slot = byName.get(depName);
+      const to = slot === undefined ? undefined : slot.builtin === undefined && slot.range === range ? slot.index : resolve(slot, depName, range, record.resolution ?? "");
       const optional = record.optional.length > 0 && record.optional.includes(depName);
       if (declared !== undefined) {
         const dep: ImporterDependency = { name: depName, spec: range };
@@ -264,7 +280,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
         targets!.push(to ?? -1);
       }
       if (to === undefined) {
-        if (byDescriptor.ranges(depName) === undefined) {
+        if (slot === undefined) {
           problems.push({
             range: entry.range,
             severity: "warning",

@@ -122,6 +122,12 @@ function fieldBit(key: string): number {
   }
 }
 
+/** Offset of the next backslash from `from`, or the text's length when there is none. */
+function backslashFrom(text: string, from: number): number {
+  const at = text.indexOf("\\", from);
+  return at === -1 ? text.length : at;
+}
+
 /** Scans Berry's YAML subset into records. Conflict markers are not masked here: they make it return `conflicted`. */
 export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryRecord[] | Unsupported | Conflicted {
   const records: BerryRecord[] = [];
@@ -145,6 +151,9 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
   // Lines indented deeper than this belong to a skipped field (-1: none).
   let skipDeeperThan = -1;
   let nextComment = -1;
+  // Escapes are rarer still (Yarn writes none): the next backslash is found once and reused, instead of searching
+  // every quoted key and value for one.
+  let nextBackslash = -1;
   const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
   // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -194,8 +203,9 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
       const close = text.indexOf('"', i + 1);
       if (close === -1 || close >= end) return giveUp("quoted key not closed on its line");
       keyEnd = close + 1;
+      if (nextBackslash < i) nextBackslash = backslashFrom(text, i);
+      if (nextBackslash < close) return giveUp("escape in a quoted key");
       key = text.slice(i + 1, close);
-      if (key.includes("\\")) return giveUp("escape in a quoted key");
     } else {
       if (isSpecialStart(c) || (indent === 0 && (text.startsWith("---", lineStart) || text.startsWith("...", lineStart)))) {
         return giveUp("YAML syntax outside Yarn's subset");
@@ -230,8 +240,9 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
       if (v === QUOTE) {
         const close = text.indexOf('"', at + 1);
         if (close === -1 || close >= end) return giveUp("quoted value not closed on its line");
+        if (nextBackslash < at) nextBackslash = backslashFrom(text, at);
+        if (nextBackslash < close) return giveUp("escape in a quoted value");
         value = text.slice(at + 1, close);
-        if (value.includes("\\")) return giveUp("escape in a quoted value");
         let rest = close + 1;
         while (rest < end && text.charCodeAt(rest) === SPACE) rest++;
         if (rest < end && text.charCodeAt(rest) !== HASH) return giveUp("text after a quoted value");
@@ -247,7 +258,7 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
         let stop = nextComment < end ? nextComment : end;
         while (stop > at && text.charCodeAt(stop - 1) === SPACE) stop--;
         value = text.slice(at, stop);
-        if (value.includes(": ") || value.endsWith(":")) return giveUp("`: ` inside a plain value");
+        if (text.charCodeAt(stop - 1) === COLON || value.includes(": ")) return giveUp("`: ` inside a plain value");
       }
     }
     // Positions below are characters within the line.

@@ -202,48 +202,45 @@ export function markDevAndOptional(entries: LockEntry[], optionalEdges: Optional
 /**
  * The walk itself, over entry indexes and byte arrays, not id sets: it runs on every parse of every lockfile.
  * `children[i]`: the entries i depends on; `optionalTargets[i]`: those of them i reaches by an optional edge.
+ * One walk carries three bits (reached at all, reached from production roots, reached without an optional edge or
+ * root): an entry is queued again only when it gains a bit, so most entries are visited once instead of three times.
  */
 export function markReached(entries: LockEntry[], children: number[][], optionalTargets: (number[] | undefined)[], roots: Root[]): void {
-  const reached = reach(entries.length, children, optionalTargets, roots, ALL_ROOTS);
-  const reachedByProd = reach(entries.length, children, optionalTargets, roots, PROD_ROOTS);
-  const reachedRequired = reach(entries.length, children, optionalTargets, roots, REQUIRED_ROOTS);
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i];
-    if (reached[i] === 0 || entry.source === "workspace") continue;
-    entry.dev = reachedByProd[i] === 0;
-    entry.optional = reachedRequired[i] === 0;
-  }
-}
-
-// Which roots a walk starts from. Numbers and indexed loops, not a predicate closure and for-of: the three walks
-// were 8% of a Berry parse.
-const ALL_ROOTS = 0;
-const PROD_ROOTS = 1;
-/** Also leaves optional edges out. */
-const REQUIRED_ROOTS = 2;
-
-function reach(count: number, children: number[][], optionalTargets: (number[] | undefined)[], roots: Root[], from: number): Uint8Array {
-  const seen = new Uint8Array(count);
+  const state = new Uint8Array(entries.length);
   const queue: number[] = [];
   for (let k = 0; k < roots.length; k++) {
     const r = roots[k];
-    if (from !== ALL_ROOTS && (r.workspace === true || (from === PROD_ROOTS ? r.dev : r.optional))) continue;
-    if (seen[r.index] === 0) {
-      seen[r.index] = 1;
+    const bits = r.workspace === true ? REACHED : REACHED | (r.dev ? 0 : BY_PROD) | (r.optional ? 0 : REQUIRED);
+    if ((bits & ~state[r.index]) !== 0) {
+      state[r.index] |= bits;
       queue.push(r.index);
     }
   }
+  // Indexed loops over numbers, no predicate closure or for-of: the walks were 8% of a Berry parse.
   for (let q = 0; q < queue.length; q++) {
     const at = queue[q];
-    const optional = from === REQUIRED_ROOTS ? optionalTargets[at] : undefined;
+    const bits = state[at];
+    const optional = (bits & REQUIRED) !== 0 ? optionalTargets[at] : undefined;
     const next = children[at];
     for (let k = 0; k < next.length; k++) {
       const to = next[k];
-      if (seen[to] === 0 && (optional === undefined || !optional.includes(to))) {
-        seen[to] = 1;
+      const carried = optional !== undefined && optional.includes(to) ? bits & ~REQUIRED : bits;
+      if ((carried & ~state[to]) !== 0) {
+        state[to] |= carried;
         queue.push(to);
       }
     }
   }
-  return seen;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const s = state[i];
+    if (s === 0 || entry.source === "workspace") continue;
+    entry.dev = (s & BY_PROD) === 0;
+    entry.optional = (s & REQUIRED) === 0;
+  }
 }
+
+const REACHED = 1;
+const BY_PROD = 2;
+/** Reached from a required root without crossing an optional edge. */
+const REQUIRED = 4;
