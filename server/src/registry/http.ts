@@ -1,13 +1,12 @@
-// One small GET client on node:http/https.
+// One small GET client: retries, redirects, ETag revalidation, deadlines, size caps, token scoping.
 //
 // Hand-written on purpose rather than fetch/undici: the Authorization header must be decided per redirect
 // hop from that hop's URL (so a redirect to another host never carries a registry token), bodies need a
-// hard size cap enforced while streaming (after decompression too), and every attempt needs a deadline
-// and a cancel. fetch gives none of these cleanly. Headers are never logged; messages never hold a token.
-import * as http from "node:http";
-import * as https from "node:https";
+// hard size cap (after decompression too), and every attempt needs a deadline and a cancel. fetch gives
+// none of these cleanly. The wire is Http1Pool (not node:http, which cost more CPU per request than a
+// registry answer takes to verify: see http1Parser.ts). Headers are never logged; messages never hold a token.
 import * as zlib from "node:zlib";
-import type { Readable } from "node:stream";
+import { Http1Pool, type WireOutcome } from "./http1Pool";
 import { ResponseCache } from "./responseCache";
 import { Semaphore } from "./semaphore";
 import { redactUrl } from "./redact";
@@ -94,8 +93,7 @@ export class HttpClient {
   readonly #auth: (url: URL) => string | undefined;
   readonly #slots: Semaphore;
   readonly #cache: ResponseCache;
-  readonly #httpAgent: http.Agent;
-  readonly #httpsAgent: https.Agent;
+  readonly #wire: Http1Pool;
 
   constructor(options: HttpClientOptions = {}) {
     this.#o = {
@@ -114,13 +112,7 @@ export class HttpClient {
     this.#auth = options.authHeaderFor ?? (() => undefined);
     this.#slots = new Semaphore(this.#o.maxSockets);
     this.#cache = new ResponseCache({ maxEntries: this.#o.cacheEntries, maxBytes: this.#o.cacheBytes });
-    const agentOptions = { keepAlive: true, maxSockets: this.#o.maxSockets };
-    this.#httpAgent = new http.Agent(agentOptions);
-    this.#httpsAgent = new https.Agent({
-      ...agentOptions,
-      rejectUnauthorized: options.tls?.strictSSL ?? true,
-      ...(options.tls?.ca !== undefined ? { ca: options.tls.ca } : {}),
-    });
+    this.#wire = new Http1Pool({ maxIdle: this.#o.maxSockets, ...(options.tls !== undefined ? { tls: options.tls } : {}) });
   }
 
   /** GET with retries, redirects, ETag revalidation. Never throws: failures come back as data. */
@@ -206,17 +198,18 @@ export class HttpClient {
 
   /** Closes idle keep-alive sockets; in-flight requests finish. */
   close(): void {
-    this.#httpAgent.destroy();
-    this.#httpsAgent.destroy();
+    this.#wire.close();
   }
 
   #attempt(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, signal?: AbortSignal): Promise<Attempt> {
     // Only failures are described: redacting (re-reading) the URL for every successful request was ~2% of a cold check.
     let redacted: string | undefined;
     const where = (): string => (redacted ??= redactUrl(url));
+    if (signal?.aborted) return Promise.resolve({ type: "error", error: { kind: "aborted", message: `Cancelled: ${where()}.` }, retryable: false });
+    // The body of a redirect or an error is not needed: up to 1 MiB of it is read (to keep the connection), no more.
+    const request = this.#wire.get(url, headers, (status) => (status >= 200 && status < 300 ? maxBytes : MiB));
     return new Promise<Attempt>((resolve) => {
       let settled = false;
-      let request: http.ClientRequest | undefined;
       const finish = (result: Attempt): void => {
         if (settled) return;
         settled = true;
@@ -224,75 +217,69 @@ export class HttpClient {
         signal?.removeEventListener("abort", onAbort);
         resolve(result);
       };
-      const stop = (error: HttpError, retryable = false): void => {
-        if (settled) return; // a late event after the answer is complete must not kill a reusable socket
-        finish({ type: "error", error, retryable });
-        request?.destroy();
+      const stop = (error: HttpError): void => {
+        request.cancel();
+        finish({ type: "error", error, retryable: false });
       };
       const onAbort = (): void => stop({ kind: "aborted", message: `Cancelled: ${where()}.` });
       const timer = setTimeout(() => stop({ kind: "timeout", message: `No complete answer from ${where()} within ${timeoutMs} ms.` }), timeoutMs);
-      if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
-
-      const transport = url.protocol === "https:" ? https : http;
-      const agent = url.protocol === "https:" ? this.#httpsAgent : this.#httpAgent;
-      request = transport.request(url, { method: "GET", headers, agent });
-      request.on("error", (error: NodeJS.ErrnoException) => {
-        const code = error.code ?? "";
-        stop({ kind: "network", message: `Could not reach ${where()}: ${code || error.message}.` }, RETRYABLE_CODES.has(code));
-      });
-      request.on("response", (res) => {
-        const status = res.statusCode ?? 0;
-        const resHeaders = flattenHeaders(res.headers);
-        if (status < 200 || status >= 300) {
-          // The body of a redirect or an error is not needed; drop it (and the socket, if it is large).
-          const done = (): void => finish({ type: "response", status, headers: resHeaders, body: Buffer.alloc(0) });
-          if (Number(resHeaders["content-length"] ?? 0) > MiB) {
-            done();
-            request?.destroy();
-            return;
-          }
-          res.on("end", done);
-          res.on("error", done);
-          res.resume();
-          return;
-        }
-        const tooLarge = (): void => stop({ kind: "too-large", message: `The answer from ${where()} is larger than ${maxBytes} bytes.` });
-        const declared = Number(resHeaders["content-length"]);
-        if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
-        let stream: Readable = res;
-        const encoding = (resHeaders["content-encoding"] ?? "identity").trim().toLowerCase();
-        if (encoding === "gzip" || encoding === "x-gzip") stream = res.pipe(zlib.createGunzip());
-        else if (encoding === "br") stream = res.pipe(zlib.createBrotliDecompress());
-        else if (encoding === "deflate") stream = res.pipe(zlib.createInflate());
-        else if (encoding !== "identity") return stop({ kind: "network", message: `Unsupported content-encoding "${encoding}" from ${where()}.` });
-        const chunks: Buffer[] = [];
-        let size = 0;
-        stream.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) {
-            tooLarge();
-            if (stream !== res) stream.destroy();
-            return;
-          }
-          chunks.push(chunk);
-        });
-        // Most answers arrive in one chunk: used as it is rather than copied by concat.
-        stream.on("end", () => finish({ type: "response", status, headers: resHeaders, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) }));
-        stream.on("error", (error: NodeJS.ErrnoException) => {
-          const decoding = stream !== res && error.code?.startsWith("Z_") === true;
-          stop(
-            { kind: "network", message: decoding ? `Could not decode the ${encoding} answer from ${where()}.` : `Connection to ${where()} failed mid-answer: ${error.code ?? error.message}.` },
-            !decoding && RETRYABLE_CODES.has(error.code ?? ""),
-          );
-        });
-        res.on("close", () => {
-          if (!res.complete) stop({ kind: "network", message: `Connection to ${where()} closed mid-answer.` }, true);
-        });
-      });
-      request.end();
+      request.done.then(
+        (outcome) => {
+          if (!settled) this.#answer(outcome, maxBytes, where).then(finish, (error: unknown) => finish(unexpected(error, where)));
+        },
+        (error: unknown) => finish(unexpected(error, where)),
+      );
     });
   }
+
+  /** What the wire brought, as an attempt: the body decoded and capped, failures in plain words. */
+  async #answer(outcome: WireOutcome, maxBytes: number, where: () => string): Promise<Attempt> {
+    switch (outcome.kind) {
+      case "network": {
+        const closed = outcome.code === "ECONNCLOSED";
+        const message = outcome.received
+          ? closed
+            ? `${where()} closed the connection mid-answer.`
+            : `Connection to ${where()} failed mid-answer: ${outcome.code}.`
+          : closed
+            ? `${where()} closed the connection without answering.`
+            : `Could not reach ${where()}: ${outcome.code}.`;
+        return { type: "error", error: { kind: "network", message }, retryable: closed || RETRYABLE_CODES.has(outcome.code) };
+      }
+      case "malformed":
+        return { type: "error", error: { kind: "network", message: `The answer from ${where()} is not valid HTTP: ${outcome.reason}.` }, retryable: false };
+      case "too-large": {
+        const { status, headers } = outcome.head;
+        if (status >= 200 && status < 300) return { type: "error", error: { kind: "too-large", message: `The answer from ${where()} is larger than ${maxBytes} bytes.` }, retryable: false };
+        return { type: "response", status, headers, body: Buffer.alloc(0) };
+      }
+      case "response": {
+        const { status, headers } = outcome.head;
+        if (status < 200 || status >= 300) return { type: "response", status, headers, body: Buffer.alloc(0) };
+        const encoding = (headers["content-encoding"] ?? "identity").trim().toLowerCase();
+        if (encoding === "identity") return { type: "response", status, headers, body: outcome.body };
+        const decode: Decoder | undefined = encoding === "gzip" || encoding === "x-gzip" ? zlib.gunzip : encoding === "br" ? zlib.brotliDecompress : encoding === "deflate" ? zlib.inflate : undefined;
+        if (decode === undefined) return { type: "error", error: { kind: "network", message: `Unsupported content-encoding "${encoding}" from ${where()}.` }, retryable: false };
+        // On libuv's thread pool, and capped while decoding: a small body that inflates to gigabytes stops at maxBytes.
+        return new Promise<Attempt>((resolve) => {
+          decode(outcome.body, { maxOutputLength: maxBytes }, (error, body) => {
+            if (error === null) resolve({ type: "response", status, headers, body });
+            else if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || error instanceof RangeError) {
+              resolve({ type: "error", error: { kind: "too-large", message: `The answer from ${where()} is larger than ${maxBytes} bytes.` }, retryable: false });
+            } else resolve({ type: "error", error: { kind: "network", message: `Could not decode the ${encoding} answer from ${where()}.` }, retryable: false });
+          });
+        });
+      }
+    }
+  }
+}
+
+type Decoder = (body: Buffer, options: { maxOutputLength: number }, callback: (error: Error | null, result: Buffer) => void) => void;
+
+/** A bug, not a registry problem: kept as an error attempt (with its message) rather than thrown at the caller. */
+function unexpected(error: unknown, where: () => string): Attempt {
+  return { type: "error", error: { kind: "network", message: `Request to ${where()} failed: ${error instanceof Error ? error.message : String(error)}.` }, retryable: false };
 }
 
 function ok(response: HttpResponse): HttpResult {
@@ -301,15 +288,6 @@ function ok(response: HttpResponse): HttpResult {
 
 function fail(kind: HttpErrorKind, message: string, status?: number): HttpResult {
   return { ok: false, error: status === undefined ? { kind, message } : { kind, status, message } };
-}
-
-function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return out;
 }
 
 /** Retry-After is delta-seconds or an HTTP date (RFC 9110 §10.2.3); unusable values are ignored. */

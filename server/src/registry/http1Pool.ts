@@ -1,0 +1,214 @@
+// Keep-alive connections for GET requests, one request at a time per connection, over node:net and node:tls, with the
+// response read by ResponseParser. Why not node:http: see http1Parser.ts. What node:http's agent gave and this keeps:
+// reuse of idle connections per origin (most recently used first), idle connections that never keep the process alive
+// and close after a while, TLS with the configured CA and strict-ssl and session resumption, and a request on a reused
+// connection that the server had closed meanwhile sent again once on a new connection (GET is idempotent).
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { ResponseParser, type ParseOutcome, type ResponseHead } from "./http1Parser";
+import type { TlsSettings } from "./npmConfig";
+
+export type WireOutcome =
+  | { kind: "response"; head: ResponseHead; body: Buffer }
+  | { kind: "too-large"; head: ResponseHead; limit: number }
+  | { kind: "malformed"; reason: string }
+  /** A socket error (code: ECONNRESET, ECONNREFUSED, ...), or ECONNCLOSED: the peer closed the connection before the
+   * response was complete. `received`: some of the response had arrived. */
+  | { kind: "network"; code: string; received: boolean };
+
+export interface WireRequest {
+  /** Settles once; after `cancel()` it never settles. */
+  readonly done: Promise<WireOutcome>;
+  /** Stops the request and closes its connection (a half-read connection cannot be reused). */
+  cancel(): void;
+}
+
+export interface Http1PoolOptions {
+  tls?: TlsSettings;
+  /** Idle connections kept per origin. */
+  maxIdle: number;
+  /** An idle connection is closed after this long (below common server keep-alive timeouts of 5 s). */
+  idleMs?: number;
+  maxHeadBytes?: number;
+}
+
+interface Connection {
+  socket: net.Socket;
+  origin: string;
+  /** Set while a request owns the connection. */
+  onData?: (chunk: Buffer) => void;
+  onEnd?: (error?: NodeJS.ErrnoException) => void;
+  idleTimer?: NodeJS.Timeout;
+  closed: boolean;
+}
+
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export class Http1Pool {
+  readonly #idle = new Map<string, Connection[]>();
+  readonly #sessions = new Map<string, Buffer>();
+  readonly #idleMs: number;
+  readonly #maxHeadBytes: number;
+  #closed = false;
+
+  constructor(private readonly options: Http1PoolOptions) {
+    this.#idleMs = options.idleMs ?? 4_000;
+    this.#maxHeadBytes = options.maxHeadBytes ?? 64 * 1024;
+  }
+
+  /** Sends `GET url` with these headers (Host is added). `bodyLimit` bounds the body by status. */
+  get(url: URL, headers: Readonly<Record<string, string>>, bodyLimit: (status: number) => number): WireRequest {
+    let text = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+    for (const name in headers) {
+      const value = headers[name];
+      // A header value from config (a token) with CR or LF would inject header lines: refused, never sent.
+      if (!HEADER_VALUE.test(value)) return settled({ kind: "malformed", reason: `the ${name === "authorization" ? "credential" : `${name} header`} holds a control character and was not sent` });
+      text += `${name}: ${value}\r\n`;
+    }
+    const request = Buffer.from(`${text}\r\n`, "latin1");
+    const origin = `${url.protocol}//${url.host}`;
+    let cancelled = false;
+    let current: Connection | undefined;
+    const done = new Promise<WireOutcome>((resolve) => {
+      const attempt = (connection: Connection, mayResend: boolean): void => {
+        current = connection;
+        const parser = new ResponseParser({ maxHeadBytes: this.#maxHeadBytes, bodyLimit });
+        const finish = (outcome: ParseOutcome): void => {
+          connection.onData = connection.onEnd = undefined;
+          if (cancelled) return;
+          if (outcome.kind === "response") {
+            if (outcome.reusable) this.#release(connection);
+            else this.#destroy(connection);
+            resolve({ kind: "response", head: outcome.head, body: outcome.body });
+            return;
+          }
+          this.#destroy(connection);
+          if (outcome.kind === "closed") {
+            // A reused connection the server closed while it was idle: nothing was answered, send it again once.
+            if (mayResend && !outcome.received) return attempt(this.#connect(url, origin), false);
+            resolve({ kind: "network", code: "ECONNCLOSED", received: outcome.received });
+            return;
+          }
+          resolve(outcome);
+        };
+        connection.onData = (chunk) => {
+          const outcome = parser.feed(chunk);
+          if (outcome !== undefined) finish(outcome);
+        };
+        connection.onEnd = (error) => {
+          if (error === undefined) return finish(parser.end());
+          connection.onData = connection.onEnd = undefined;
+          this.#destroy(connection);
+          if (cancelled) return;
+          const resend = mayResend && !parser.received && (error.code === "ECONNRESET" || error.code === "EPIPE");
+          if (resend) return attempt(this.#connect(url, origin), false);
+          resolve({ kind: "network", code: error.code ?? error.message, received: parser.received });
+        };
+        connection.socket.write(request);
+      };
+      const reused = this.#takeIdle(origin);
+      attempt(reused ?? this.#connect(url, origin), reused !== undefined);
+    });
+    return {
+      done,
+      cancel: () => {
+        if (cancelled) return;
+        cancelled = true;
+        if (current !== undefined) {
+          current.onData = current.onEnd = undefined;
+          this.#destroy(current);
+        }
+      },
+    };
+  }
+
+  /** Closes idle connections and refuses none: requests in flight finish on theirs, which then close. */
+  close(): void {
+    this.#closed = true;
+    for (const list of this.#idle.values()) for (const connection of list) this.#destroy(connection);
+    this.#idle.clear();
+  }
+
+  #takeIdle(origin: string): Connection | undefined {
+    const list = this.#idle.get(origin);
+    while (list !== undefined && list.length > 0) {
+      const connection = list.pop()!;
+      clearTimeout(connection.idleTimer);
+      if (connection.closed || connection.socket.destroyed) continue;
+      connection.socket.ref();
+      return connection;
+    }
+    return undefined;
+  }
+
+  #release(connection: Connection): void {
+    const list = this.#idle.get(connection.origin) ?? [];
+    if (this.#closed || connection.closed || list.length >= this.options.maxIdle) return this.#destroy(connection);
+    connection.socket.unref();
+    connection.idleTimer = setTimeout(() => this.#drop(connection), this.#idleMs);
+    connection.idleTimer.unref();
+    list.push(connection);
+    this.#idle.set(connection.origin, list);
+  }
+
+  /** An idle connection that timed out or that the server closed. */
+  #drop(connection: Connection): void {
+    const list = this.#idle.get(connection.origin);
+    const index = list?.indexOf(connection) ?? -1;
+    if (index !== -1) list!.splice(index, 1);
+    this.#destroy(connection);
+  }
+
+  #destroy(connection: Connection): void {
+    clearTimeout(connection.idleTimer);
+    connection.closed = true;
+    connection.socket.destroy();
+  }
+
+  #connect(url: URL, origin: string): Connection {
+    // URL.hostname keeps the brackets of an IPv6 literal; sockets want the bare address.
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    let socket: net.Socket;
+    if (url.protocol === "https:") {
+      const session = this.#sessions.get(origin);
+      const secure = tls.connect({
+        host,
+        port,
+        servername: net.isIP(host) === 0 ? host : undefined,
+        rejectUnauthorized: this.options.tls?.strictSSL ?? true,
+        ...(this.options.tls?.ca !== undefined ? { ca: this.options.tls.ca } : {}),
+        ALPNProtocols: ["http/1.1"],
+        ...(session !== undefined ? { session } : {}),
+      });
+      // TLS session resumption spares later connections to the same origin a full handshake.
+      secure.on("session", (ticket: Buffer) => this.#sessions.set(origin, ticket));
+      socket = secure;
+    } else {
+      socket = net.connect({ host, port });
+    }
+    socket.setNoDelay(true);
+    const connection: Connection = { socket, origin, closed: false };
+    socket.on("data", (chunk: Buffer) => {
+      if (connection.onData !== undefined) connection.onData(chunk);
+      else this.#drop(connection); // bytes nobody asked for: the connection is out of step
+    });
+    socket.on("end", () => {
+      if (connection.onEnd !== undefined) connection.onEnd();
+      else this.#drop(connection);
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (connection.onEnd !== undefined) connection.onEnd(error);
+      else this.#drop(connection);
+    });
+    socket.on("close", () => {
+      connection.closed = true;
+      if (connection.onEnd !== undefined) connection.onEnd();
+    });
+    return connection;
+  }
+}
+
+function settled(outcome: WireOutcome): WireRequest {
+  return { done: Promise.resolve(outcome), cancel: () => undefined };
+}
