@@ -1,17 +1,19 @@
 // pnpm-lock.yaml (lockfileVersion 5.x, 6.x, 9.x) -> the shared lockfile model.
 // Key and reference forms: https://github.com/pnpm/spec/blob/master/lockfile/ (5.2, 6.0, 9.0).
 import type { ParseOptions } from "./index";
-import type { Importer, ImporterDependency, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
+import type { Importer, LockEntry, ParsedLockfile, ParseProblem, Range, SourceKind } from "./model";
 import * as shared from "./pnpmBunShared";
+import * as build from "./pnpmEntry";
 import { markDevByIndexes, prepareLockText, problem } from "./pnpmBunShared";
 import { Unexpected } from "./pnpmYamlSyntax";
-import { IMPORTER_GROUPS, NOWHERE, newEntryRecord, readPnpmYaml, type PnpmDoc, type PnpmEntryRecord, type PnpmImporterDep, type PnpmImporterRecord, type PnpmResolution } from "./pnpmYaml";
+import { IMPORTER_GROUPS, NOWHERE, newEntryRecord, readPnpmYaml, type PnpmDoc, type PnpmEntryRecord, type PnpmImporterDep, type PnpmImporterRecord } from "./pnpmYaml";
 
 type Major = 5 | 6 | 9;
 
 // Called for every `link:` reference (~900 in the corpus file). Under tsx (bench/parse.ts, the tests) an imported
 // binding is an export-getter call at each use; bound once, it is a plain call.
 const { joinPosix } = shared;
+const { depRange, importerDependency, newPnpmEntry, recordRange } = build;
 
 export function parsePnpmLockfile(text: string, options: ParseOptions): ParsedLockfile {
   return parsePnpmLockfileWith(text, options, "scanner");
@@ -214,7 +216,9 @@ class PnpmReader {
    * in an earlier section is replaced in its place, as a Map would; one repeated within a section is a duplicate key.
    */
   private add(entry: LockEntry, name: string | undefined, ref: string): number {
-    const existing = name === undefined ? this.otherIds.get(entry.id) : this.lookup(name, ref);
+    // The name's slot is read once here and updated below: one hash of the name per entry, not two.
+    const refs = name === undefined ? undefined : this.byNameAndRef.get(name);
+    const existing = name === undefined ? this.otherIds.get(entry.id) : refs === undefined ? undefined : typeof refs === "number" ? (this.refOf[refs] === ref ? refs : undefined) : refs.get(ref);
     if (existing !== undefined) {
       if (existing >= this.sectionStart) throw new Unexpected(0, "duplicate entry");
       this.list[existing] = entry;
@@ -226,20 +230,22 @@ class PnpmReader {
     this.edges.push([]);
     this.ownName.push(entry.name === name);
     if (name === undefined) this.otherIds.set(entry.id, at);
-    else this.indexUnder(name, ref, at);
+    else {
+      this.refOf[at] = ref;
+      if (refs === undefined) this.byNameAndRef.set(name, at);
+      else if (typeof refs !== "number") refs.set(ref, at);
+      else this.byNameAndRef.set(name, new Map<string, number>().set(this.refOf[refs], refs).set(ref, at));
+    }
     return at;
   }
 
   private entry(id: string, split: PnpmKeyParts | undefined, record: PnpmEntryRecord, flags: PnpmEntryRecord, range: Range): number {
     const name = record.name ?? split?.name ?? id;
     const version = record.version ?? split?.version ?? "";
-    const entry: LockEntry = { id, name, version, range, dependencies: [], source: "registry" };
-    setSource(entry, record.resolution, id);
+    const entry = newPnpmEntry(id, name, version, record.resolution, range, flags.dev, flags.optional);
     if (entry.source === "registry" && entry.integrity === undefined) {
       this.result.problems.push(problem(range, "warning", "missing-integrity", `${name}@${version} has no resolution integrity in the lockfile, so its registry signature cannot be checked. Re-run pnpm install.`));
     }
-    if (flags.dev) entry.dev = true;
-    if (flags.optional) entry.optional = true;
     // The key's own parts when they are its halves (name at the start, or after the 6.x leading slash): no slices.
     if (split?.rest !== undefined && (id.charCodeAt(0) === 47) === (this.major === 6)) return this.add(entry, split.name, split.rest);
     const halves = this.keyParts(id);
@@ -268,15 +274,6 @@ class PnpmReader {
   private findId(id: string): number | undefined {
     const halves = this.keyParts(id);
     return (halves === undefined ? undefined : this.lookup(halves[0], halves[1])) ?? this.otherIds.get(id);
-  }
-
-  private indexUnder(name: string, ref: string, at: number): void {
-    const refs = this.byNameAndRef.get(name);
-    this.refOf[at] = ref;
-    if (refs === undefined) this.byNameAndRef.set(name, at);
-    else if (typeof refs !== "number") refs.set(ref, at);
-    else if (this.refOf[refs] === ref) this.byNameAndRef.set(name, at);
-    else this.byNameAndRef.set(name, new Map<string, number>().set(this.refOf[refs], refs).set(ref, at));
   }
 
   /**
@@ -341,27 +338,7 @@ class PnpmReader {
   }
 }
 
-/**
- * The model's dependency with only the fields it has, written as one literal per shape: adding fields one by one to
- * an object made from a smaller literal allocates a property store and changes its shape for every dependency.
- */
-function importerDependency(name: string, spec: string, entryId: string | undefined, group: number): ImporterDependency {
-  if (entryId === undefined) return group === 0 ? { name, spec } : group === 1 ? { name, spec, dev: true } : { name, spec, optional: true };
-  return group === 0 ? { name, spec, entryId } : group === 1 ? { name, spec, entryId, dev: true } : { name, spec, entryId, optional: true };
-}
-
-/** Where a dependency name is written (the importer's key, or nowhere, when its position is unknown). */
-function depRange(d: PnpmImporterDep, importer: PnpmImporterRecord): Range {
-  if (d.line < 0) return importer.range ?? NOWHERE;
-  return { start: { line: d.line, character: d.start }, end: { line: d.line, character: d.end } };
-}
-
 const EMPTY_RECORD: PnpmEntryRecord = newEntryRecord("", 0, 0, 0, 0);
-
-/** The range of a record's key, built only for the records that become entries. */
-function recordRange(r: PnpmEntryRecord): Range {
-  return { start: { line: r.line, character: r.start }, end: { line: r.endLine, character: r.end } };
-}
 
 /** Package keys -> index; a key written twice is a duplicate YAML key, which the library reads and reports. */
 function keyIndex(records: PnpmEntryRecord[]): Map<string, number> {
@@ -371,33 +348,4 @@ function keyIndex(records: PnpmEntryRecord[]): Map<string, number> {
     byKey.set(records[i].key, i);
   }
   return byKey;
-}
-
-/** Where a package comes from, from its `resolution`. */
-function setSource(entry: LockEntry, resolution: PnpmResolution, id: string): void {
-  const { integrity, type, repo, commit, directory, tarball } = resolution;
-  if (type === "git" || (repo !== undefined && commit !== undefined)) {
-    entry.source = "git";
-    entry.resolved = `${repo ?? ""}#${commit ?? ""}`;
-    return;
-  }
-  if (type === "directory" || directory !== undefined) {
-    entry.source = "file";
-    if (directory !== undefined) entry.resolved = directory;
-    return;
-  }
-  if (integrity !== undefined) entry.integrity = integrity;
-  if (tarball !== undefined) {
-    // A registry tarball (`<registry>/<name>/-/<file>.tgz`) is the registry's own artifact: still verifiable.
-    entry.source = tarball.startsWith("file:") ? "file" : /^https?:\/\/[^#?]+\/-\/[^/]+\.tgz$/.test(tarball) ? "registry" : "tarball";
-    entry.resolved = tarball;
-    return;
-  }
-  if (id.startsWith("file:") || id.includes("@file:")) {
-    entry.source = "file";
-    entry.resolved = id.slice(id.indexOf("file:"));
-  }
-  // Otherwise "registry". `(patch_hash=...)` entries stay "registry" too: pnpm downloads the registry
-  // tarball (this integrity) and patches it on disk afterwards, so the original's signature and provenance
-  // still say something true about what was downloaded.
 }
