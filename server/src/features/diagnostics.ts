@@ -68,6 +68,8 @@ interface Remembered {
   bodies: (DiagnosticBody | undefined)[];
   /** The diagnostics last built, by finding then location: re-used while their range is the same. */
   built: Diagnostic[][];
+  /** The check that last used it (DiagnosticMemo's generation). */
+  seen: number;
 }
 
 /**
@@ -76,7 +78,8 @@ interface Remembered {
  * only moved ranges get new ones. Entries of packages no longer in the lockfile are dropped after each check.
  */
 export class DiagnosticMemo {
-  #packages = new Map<string, Remembered>();
+  readonly #packages = new Map<string, Remembered>();
+  #generation = 0;
   #related = new Map<string, { text: string; uri: string; info: DiagnosticRelatedInformation | undefined }>();
 
   /** The remembered entry of `key` when it still says the same; else undefined. */
@@ -95,9 +98,22 @@ export class DiagnosticMemo {
     return info;
   }
 
-  /** Replaces what is remembered with this check's packages. */
-  keep(next: Map<string, Remembered>): void {
-    this.#packages = next;
+  /** A check starts: what it does not keep is dropped at `end`. */
+  begin(): void {
+    this.#generation++;
+  }
+
+  keep(key: string, entry: Remembered): void {
+    entry.seen = this.#generation;
+    if (this.#packages.get(key) !== entry) this.#packages.set(key, entry);
+  }
+
+  /**
+   * Drops the packages this check did not keep. Updated in place rather than replaced by a new map per check: an
+   * edit keeps nearly all of ~2,000 entries, and a new map of them per edit is old-generation garbage (issue #7).
+   */
+  end(): void {
+    for (const [key, entry] of this.#packages) if (entry.seen !== this.#generation) this.#packages.delete(key);
   }
 }
 
@@ -116,6 +132,19 @@ function sameRange(a: Range, b: Range): boolean {
   return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
 }
 
+/** One diagnostic per location: the last ones as they were while every range is the same, else new ones where moved. */
+function builtAt(before: Diagnostic[] | undefined, locations: readonly Range[], body: DiagnosticBody): Diagnostic[] {
+  if (before !== undefined && before.length === locations.length) {
+    let same = true;
+    for (let at = 0; same && at < locations.length; at++) same = sameRange(before[at].range, locations[at]);
+    if (same) return before;
+  }
+  return locations.map((range, at) => {
+    const old = before?.[at];
+    return old !== undefined && sameRange(old.range, range) ? old : { range, ...body };
+  });
+}
+
 export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticContext = {}): Diagnostic[] {
   const levels = context.levels ?? DEFAULT_STATUS_LEVELS;
   const diagnostics: Diagnostic[] = analysis.parsed.problems.map((problem) => ({
@@ -130,7 +159,7 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
   const aggregated: Record<"registry" | "offline", { count: number; reason?: string }> = { registry: { count: 0 }, offline: { count: 0 } };
   const memo = context.memo;
   const related = relatedFinder(analysis, context.dependents, context.manifests, memo);
-  const remembered = new Map<string, Remembered>();
+  memo?.begin();
   for (const pkg of analysis.packages) {
     const key = packageKey(pkg);
     const verdict = analysis.result.verdicts.get(key);
@@ -154,21 +183,18 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
       related: relatedInformation,
       bodies: findings.map((finding, index) => bodyOf(pkg, verdict, finding, index === 0, relatedInformation)),
       built: [],
+      seen: 0,
     };
-    entry.bodies.forEach((body, index) => {
-      if (body === undefined) return;
-      const before = entry.built[index];
-      const now: Diagnostic[] = [];
-      pkg.locations.forEach((range, at) => {
-        const old = before?.[at];
-        now.push(old !== undefined && sameRange(old.range, range) ? old : { range, ...body });
-      });
-      entry.built[index] = now;
-      for (const diagnostic of now) diagnostics.push(diagnostic);
-    });
-    if (memo !== undefined) remembered.set(key, entry);
+    for (let index = 0; index < entry.bodies.length; index++) {
+      const body = entry.bodies[index];
+      if (body === undefined) continue;
+      const built = builtAt(entry.built[index], pkg.locations, body);
+      entry.built[index] = built;
+      for (const diagnostic of built) diagnostics.push(diagnostic);
+    }
+    memo?.keep(key, entry);
   }
-  memo?.keep(remembered);
+  memo?.end();
   const top = firstEntryRange(analysis);
   const unverifiable = severityOf(levels.unverifiable);
   const aggregate = (code: AggregateCode, severity: DiagnosticSeverity | undefined, message: string) => {

@@ -6,7 +6,8 @@ import type { Diagnostic } from "vscode-languageserver";
 import { lockfileCoverageWarning } from "../bundle/index";
 import type { Settings } from "../protocol/settings";
 import type { Checker } from "../verify/checker";
-import { analyzeLockfile } from "../workspace/analyze";
+import { packagesOf, reparseLockfile, type LockedPackage, type ParsedLockfile, type WorkspaceManifest } from "../lockfile/index";
+import type { LockfileAnalysis } from "../workspace/analyze";
 import { readManifests } from "../workspace/discovery";
 import type { FileSystem } from "../workspace/fileSystem";
 import type { CheckerFactory, CheckerOptions } from "./checkerFactory";
@@ -20,6 +21,8 @@ export interface LockfileCheckInput {
   /** Absolute path of the lockfile. */
   file: string;
   text: string;
+  /** The last checked text of the same lockfile and its parse, when kept: the parse of `text` may start from it. */
+  previous?: { text: string; parsed: ParsedLockfile };
   /** Document version checked; null when read from disk. */
   version: number | null;
   folderUri?: string;
@@ -69,15 +72,7 @@ export async function checkLockfile(input: LockfileCheckInput): Promise<Lockfile
     input.logOnce(uncovered);
   }
   const checker = input.createChecker(options);
-  const analysis = await analyzeLockfile({
-    path: file,
-    text,
-    manifests: reading.manifests,
-    checker: input.withProgress(checker),
-    offline: options.offline,
-    includeDev: settings.includeDev,
-    signal,
-  });
+  const analysis = await analyze(input, reading.manifests, input.withProgress(checker), options.offline);
   if (signal.aborted) return undefined;
   // Offline nothing was fetched, so "serves no signatures" would be about our own silence (engine reports it anyway).
   if (options.offline) analysis.result.notices = analysis.result.notices.filter((n) => n.kind !== "no-signatures");
@@ -87,6 +82,7 @@ export async function checkLockfile(input: LockfileCheckInput): Promise<Lockfile
   const state = checkedLockfile({
     uri: input.uri,
     path: file,
+    text,
     folderUri: input.folderUri,
     version: input.version,
     analysis,
@@ -99,6 +95,51 @@ export async function checkLockfile(input: LockfileCheckInput): Promise<Lockfile
     limited: input.limited,
   });
   return { state, extra };
+}
+
+/**
+ * workspace/analyze.ts's pipeline (parse, packages, check), with the parse made from the last checked text where an
+ * edit allows it (lockfile/index.ts reparseLockfile; issue #7: a full parse is most of an edit's work).
+ */
+async function analyze(input: LockfileCheckInput, manifests: WorkspaceManifest[], checker: Checker, offline: boolean): Promise<LockfileAnalysis> {
+  const { file, text, signal } = input;
+  const parsed = reparseLockfile(file, text, input.previous, { manifests });
+  const all = packagesAfterEdit(input.previous?.parsed, parsed);
+  const packages = input.settings.includeDev ? all : all.filter((p) => !p.dev);
+  signal.throwIfAborted();
+  const result = await checker.check({ lockfilePath: file, parsed, packages, offline, signal });
+  return { path: file, parsed, packages, result };
+}
+
+/** Every package of each parse the editor keeps (before the includeDev filter), for the next edit to re-use. */
+const packagesOfParse = new WeakMap<ParsedLockfile, LockedPackage[]>();
+
+/**
+ * packagesOf(parsed), re-using the last parse's packages when nothing they are made of changed (an edit of a value
+ * packages do not carry, the root name, whitespace): the same objects, so nothing new survives the edit.
+ */
+function packagesAfterEdit(previous: ParsedLockfile | undefined, parsed: ParsedLockfile): LockedPackage[] {
+  const last = previous === undefined ? undefined : packagesOfParse.get(previous);
+  const packages = last !== undefined && previous !== undefined && samePackageInputs(previous, parsed) ? last : packagesOf(parsed);
+  packagesOfParse.set(parsed, packages);
+  return packages;
+}
+
+/** Whether packagesOf would give the same for both: the same entries (as packages see them) and direct dependencies. */
+function samePackageInputs(a: ParsedLockfile, b: ParsedLockfile): boolean {
+  if (a.entries.length !== b.entries.length || a.importers.length !== b.importers.length) return false;
+  for (let i = 0; i < a.importers.length; i++) if (a.importers[i].dependencies !== b.importers[i].dependencies) return false;
+  for (let i = 0; i < a.entries.length; i++) {
+    const x = a.entries[i];
+    const y = b.entries[i];
+    if (x === y) continue;
+    if (x.id !== y.id || x.name !== y.name || x.alias !== y.alias || x.version !== y.version || x.source !== y.source || x.resolved !== y.resolved) return false;
+    if (x.integrity !== y.integrity || x.checksum !== y.checksum || x.dev !== y.dev || x.optional !== y.optional || x.inBundle !== y.inBundle) return false;
+    const r = x.range;
+    const s = y.range;
+    if (r.start.line !== s.start.line || r.start.character !== s.start.character || r.end.line !== s.end.line || r.end.character !== s.end.character) return false;
+  }
+  return true;
 }
 
 /** The policy's registries on top of the settings' (untrusted workspaces never get here: loadFolderPolicy drops them). */

@@ -21,6 +21,8 @@ export interface CheckedLockfile {
   folderUri?: string;
   /** Document version the analysis is for; null when read from disk. */
   version: number | null;
+  /** The text that was checked (the next check of an edit re-parses from it and `analysis.parsed`). */
+  text?: string;
   analysis: LockfileAnalysis;
   dependents: DependentsIndex;
   manifests: ManifestTexts;
