@@ -105,6 +105,57 @@ describe("edits re-use the last check's diagnostics", () => {
   });
 });
 
+/** A ranged change that turns `before` into `after` (the span between their common start and end), as an editor sends it. */
+function rangedChange(before: string, after: string): { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string } {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let tail = 0;
+  while (tail < before.length - start && tail < after.length - start && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  const position = (offset: number) => {
+    const lines = before.slice(0, offset).split("\n");
+    return { line: lines.length - 1, character: lines[lines.length - 1].length };
+  };
+  return { range: { start: position(start), end: position(before.length - tail) }, text: after.slice(start, after.length - tail) };
+}
+
+// Ranged edits of the kinds the npm re-parse does from the last parse (lockfile/npmIncremental.ts), one after another.
+const RANGED: { name: string; edit: (text: string) => string }[] = [
+  { name: "the top-level name typed in", edit: (t) => t.replace('"name": "reuse-fixture",\n  "version"', '"name": "reuse-fixture-x",\n  "version"') },
+  { name: "a field line added inside an entry (later ranges move)", edit: (t) => t.replace('"version": "1.0.0",\n      "integrity"', '"version": "1.0.0",\n      "dev": true,\n      "integrity"') },
+  { name: "a version changed in place (its verdict changes)", edit: (t) => t.replace('"node_modules/signed-b": {\n      "version": "1.0.0"', '"node_modules/signed-b": {\n      "version": "1.1.0"') },
+  { name: "the field line removed again", edit: (t) => t.replace('\n      "dev": true,', "") },
+  { name: "a space typed at the end of a line", edit: (t) => t.replace('"version": "1.1.0",', '"version": "1.1.0", ') },
+];
+
+describe("ranged edits re-parse from the last parse", () => {
+  test("each publishes what a fresh server publishes for the edited text", async () => {
+    const first = lockText({ "verified-a": "1.0.0", "signed-b": "1.0.0", "tampered-c": "1.0.0" });
+    const { lockfileUri } = project(first);
+    const texts: string[] = [];
+    const afterEdits = await withClient(async (client) => {
+      const opened = published(client, lockfileUri, 1);
+      await client.open(lockfileUri, first, 1);
+      await opened;
+      const out: any[][] = [];
+      let text = first;
+      for (const [index, edit] of RANGED.entries()) {
+        const next = edit.edit(text);
+        assert.notEqual(next, text, `${edit.name}: the edit applies`);
+        const change = rangedChange(text, next);
+        const seen = published(client, lockfileUri, index + 2);
+        await client.changeRange(lockfileUri, change.range, change.text, index + 2);
+        out.push(await seen);
+        texts.push(next);
+        text = next;
+      }
+      return out;
+    });
+    for (const [index, edit] of RANGED.entries()) assert.deepEqual(afterEdits[index], await fresh(lockfileUri, texts[index]), edit.name);
+    const line = (ds: any[], prefix: string) => ds.find((d) => d.message.startsWith(prefix))?.range.start.line;
+    assert.equal(line(afterEdits[1], "tampered-c@"), line(afterEdits[0], "tampered-c@") + 1);
+  });
+});
+
 /** Records the delay of every scheduled check; timers run at once. Its time is set by the test. */
 class RecordingClock implements Clock {
   readonly delays: number[] = [];
