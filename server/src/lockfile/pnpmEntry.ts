@@ -24,7 +24,9 @@ export function newPnpmEntry(id: string, name: string, version: string, resoluti
 }
 
 function isFileId(id: string): boolean {
-  return id.startsWith("file:") || id.includes("@file:");
+  // One search on every entry's id; the second only when `file:` is there at all.
+  const at = id.indexOf("file:");
+  return at !== -1 && (at === 0 || id.includes("@file:"));
 }
 
 /** Where a package comes from, from its `resolution`. */
