@@ -4,7 +4,7 @@
 // and close after a while, TLS with the configured CA and strict-ssl and session resumption, and a request on a reused
 // connection that the server had closed meanwhile sent again once on a new connection (GET is idempotent).
 import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as tlsModule from "node:tls";
 import { ResponseParser, type ParseOutcome, type ResponseHead } from "./http1Parser";
 import type { TlsSettings } from "./npmConfig";
 
@@ -41,6 +41,8 @@ interface Connection {
   idleTimer?: NodeJS.Timeout;
   closed: boolean;
 }
+
+let tlsOnce: typeof tlsModule | undefined;
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -172,6 +174,9 @@ export class Http1Pool {
     let socket: net.Socket;
     if (url.protocol === "https:") {
       const session = this.#sessions.get(origin);
+      // node:tls is required on the first https connection: a registry on plain http (a loopback mirror, the test
+      // registry) never needs it, and it was ~5 ms of every start.
+      const tls = (tlsOnce ??= require("node:tls") as typeof tlsModule);
       const secure = tls.connect({
         host,
         port,

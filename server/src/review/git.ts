@@ -1,6 +1,6 @@
 // Lockfiles as they are at a git revision, read without touching the work tree (issue #5, `check --base REF`).
 // Git runs as a child process with argument arrays (never a shell), a deadline and the caller's cancel signal.
-import { execFile } from "node:child_process";
+import type * as childProcess from "node:child_process";
 import * as path from "node:path";
 import type { DirectoryEntry, FileSystem } from "../workspace/fileSystem";
 
@@ -18,7 +18,12 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** Large monorepo lockfiles reach tens of MiB; a blob beyond this is not a lockfile we can check anyway. */
 const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 
+// Required on first use: every CLI run and the language server load this module, few of them run git, and loading
+// child_process was ~5 ms of each start (issue #7: a warm check is mostly start-up).
+let execFileOnce: typeof childProcess.execFile | undefined;
+
 export function runGit(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<GitOutput> {
+  const execFile = (execFileOnce ??= (require("node:child_process") as typeof childProcess).execFile);
   return new Promise((resolve) => {
     execFile(
       options.gitBinary ?? "git",
