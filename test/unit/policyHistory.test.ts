@@ -14,7 +14,7 @@ import { parseKeysResponse } from "../../server/src/verify/npmKeys";
 import { verifyAttestations } from "../../server/src/verify/provenance";
 import { HttpClient } from "../../server/src/registry/http";
 import { RegistryClient } from "../../server/src/registry/registryClient";
-import { applyPolicy, historyLine, majorLineOf, normaliseRepository, parsePolicy } from "../../server/src/policy/index";
+import { applyPolicy, historyLine, majorLineOf, normaliseRepository, parsePolicy, versionRecordsOf } from "../../server/src/policy/index";
 import { historyFor } from "../../server/src/verify/historyFor";
 import { DEFAULT_PUBLISHED_AT, integrityOf, startTestRegistry, type Misbehaviour, type PackageSpec, type TestRegistry, type VersionSpec } from "../registry";
 
@@ -190,4 +190,12 @@ test("major lines and repository spellings", () => {
   assert.deepEqual(["1.2.3", "1.0.0-rc.1", "0.3.9", "0.0.4", "12.0.0"].map(majorLineOf), ["1", "1", "0.3", "0.0", "12"]);
   const same = ["git+https://github.com/Org/Repo.git", "git@github.com:org/repo.git", "github:org/repo", "org/repo", "https://github.com/org/repo/", "git://github.com/org/repo#main"];
   assert.deepEqual(new Set(same.map(normaliseRepository)), new Set(["https://github.com/org/repo"]));
+});
+
+test("version records of one line: that line only, oldest first, by semver not by text", () => {
+  const versions = Object.fromEntries(["1.10.0", "1.2.0", "10.0.0", "1.2.0-rc.1", "2.0.0", "1.9.9", "0.1.0", "not-a-version", "1.0.0"].map((v) => [v, { dist: {} }]));
+  const packument = { name: "p", versions } as unknown as Parameters<typeof versionRecordsOf>[0];
+  assert.deepEqual(versionRecordsOf(packument, "1").map((r) => r.version), ["1.0.0", "1.2.0-rc.1", "1.2.0", "1.9.9", "1.10.0"]);
+  assert.deepEqual(versionRecordsOf(packument, "0.1").map((r) => r.version), ["0.1.0"]);
+  assert.deepEqual(versionRecordsOf(packument).map((r) => r.version), ["0.1.0", "1.0.0", "1.2.0-rc.1", "1.2.0", "1.9.9", "1.10.0", "2.0.0", "10.0.0"]);
 });

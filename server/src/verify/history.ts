@@ -1,6 +1,6 @@
 // Trust history (issue #6): how the locked version compares with earlier versions of the same major line. Pure:
 // the engine hands in the packument's per-version facts and verified provenance; nothing here fetches.
-import semver from "semver";
+import semver, { type SemVer } from "semver";
 import type { Packument } from "../registry/registryClient";
 import type { BuildIdentity, BuildIdentityDrift, DriftKind, ProvenanceStatus, SignatureStatus, Verdict, VerdictHistory } from "../protocol/verdicts";
 
@@ -17,22 +17,50 @@ export interface VersionRecord {
   publishedAt?: string;
 }
 
-export function versionRecordsOf(packument: Packument): VersionRecord[] {
+// Each record's version parsed once. Packuments of popular packages list thousands of versions, and sorting and
+// filtering them with semver's string functions parsed every version again at each comparison: 44 ms of one check of a
+// package with 2,000 versions, against ~2 ms parsed once (issue #7).
+const parsedVersions = new WeakMap<VersionRecord, SemVer>();
+
+function parsedOf(record: VersionRecord): SemVer | null {
+  let parsed = parsedVersions.get(record);
+  if (parsed === undefined) {
+    const fresh = semver.parse(record.version);
+    if (fresh === null) return null;
+    parsedVersions.set(record, (parsed = fresh));
+  }
+  return parsed;
+}
+
+const byVersion = (a: VersionRecord, b: VersionRecord): number => parsedOf(a)!.compare(parsedOf(b)!);
+
+/**
+ * The packument's versions, oldest first. With `line` (see majorLineOf), only that line's: the history of a version
+ * never looks at other lines, and skipping them by their text spares parsing every version of a large packument.
+ */
+export function versionRecordsOf(packument: Packument, line?: string): VersionRecord[] {
   const records: VersionRecord[] = [];
-  for (const [version, meta] of Object.entries(packument.versions ?? {})) {
-    if (typeof meta !== "object" || meta === null || semver.valid(version) === null) continue;
+  const prefix = line === undefined ? undefined : `${line}.`;
+  for (const version in packument.versions ?? {}) {
+    if (prefix !== undefined && !version.startsWith(prefix)) continue;
+    const meta = packument.versions![version];
+    const parsed = typeof meta === "object" && meta !== null ? semver.parse(version) : null;
+    if (parsed !== null && line !== undefined && lineOf(parsed) !== line) continue;
+    if (parsed === null) continue;
     const dist = typeof meta.dist === "object" && meta.dist !== null ? meta.dist : {};
     const repository = repositoryUrlOf(meta.repository);
-    records.push({
+    const record: VersionRecord = {
       version,
       hasProvenance: typeof dist.attestations === "object" && dist.attestations !== null,
       hasSignature: Array.isArray(dist.signatures) && dist.signatures.length > 0,
       ...(typeof dist.integrity === "string" ? { integrity: dist.integrity } : {}),
       ...(repository === undefined ? {} : { repository }),
       ...(typeof packument.time?.[version] === "string" ? { publishedAt: packument.time[version] } : {}),
-    });
+    };
+    parsedVersions.set(record, parsed);
+    records.push(record);
   }
-  return records.sort((a, b) => semver.compare(a.version, b.version));
+  return records.sort(byVersion);
 }
 
 /**
@@ -41,19 +69,25 @@ export function versionRecordsOf(packument: Packument): VersionRecord[] {
  */
 export function majorLineOf(version: string): string {
   const v = semver.parse(version);
-  if (v === null) return version;
+  return v === null ? version : lineOf(v);
+}
+
+function lineOf(v: SemVer): string {
   return v.major === 0 ? `0.${v.minor}` : String(v.major);
 }
 
 /** Earlier versions of the locked version's line, oldest first; prereleases only when the locked one is one. */
 export function earlierInLine(lockedVersion: string, versions: readonly VersionRecord[]): VersionRecord[] {
-  if (semver.valid(lockedVersion) === null) return [];
-  const line = majorLineOf(lockedVersion);
-  const withPrereleases = semver.prerelease(lockedVersion) !== null;
+  const locked = semver.parse(lockedVersion);
+  if (locked === null) return [];
+  const line = lineOf(locked);
+  const withPrereleases = locked.prerelease.length > 0;
   return versions
-    .filter((r) => majorLineOf(r.version) === line && semver.lt(r.version, lockedVersion))
-    .filter((r) => withPrereleases || semver.prerelease(r.version) === null)
-    .sort((a, b) => semver.compare(a.version, b.version));
+    .filter((r) => {
+      const v = parsedOf(r);
+      return v !== null && lineOf(v) === line && v.compare(locked) < 0 && (withPrereleases || v.prerelease.length === 0);
+    })
+    .sort(byVersion);
 }
 
 /** The highest earlier version of the line whose registry entry lists provenance: the one drift compares with. */

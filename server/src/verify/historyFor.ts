@@ -4,7 +4,7 @@
 // fetches and verifies it through its own EvidenceSource and caches it).
 import type { Packument } from "../registry/registryClient";
 import type { ProvenanceVerdict, VerdictHistory } from "../protocol/verdicts";
-import { buildIdentityDrift, identityOf, previousWithProvenance, provenanceHistory, versionRecordsOf, type LockedFacts, type VersionRecord } from "./history";
+import { buildIdentityDrift, identityOf, majorLineOf, previousWithProvenance, provenanceHistory, versionRecordsOf, type LockedFacts, type VersionRecord } from "./history";
 
 export interface HistorySources {
   /** The full packument; undefined when it cannot be had (the date is then left out, not guessed). */
@@ -14,12 +14,14 @@ export interface HistorySources {
 }
 
 export async function historyFor(locked: LockedFacts & { provenanceVerdict: ProvenanceVerdict }, packument: Packument, sources: HistorySources): Promise<VerdictHistory | undefined> {
-  let records = versionRecordsOf(packument);
+  // Only the locked version's line matters (earlier versions of it, and the locked version's own metadata).
+  const line = majorLineOf(locked.version);
+  let records = versionRecordsOf(packument, line);
   let history = provenanceHistory(locked, records);
   if (history.lastWithProvenance !== undefined && history.lastWithProvenance.publishedAt === undefined && sources.fullPackument !== undefined) {
     const full = await sources.fullPackument();
     if (full !== undefined) {
-      records = versionRecordsOf(full);
+      records = versionRecordsOf(full, line);
       history = provenanceHistory(locked, records);
     }
   }
