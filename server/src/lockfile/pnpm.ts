@@ -185,20 +185,30 @@ class PnpmReader {
     this.sectionStart = 0x3fffffff;
     // An entry replaced by a later one with the same id (a hand-edited file) keeps only the later one's edges.
     const count = this.list.length;
+    const scratch: number[] = [];
     for (let at = 0; at < count; at++) {
       const entry = this.list[at];
       const record = recordOf[at];
-      const edges = this.edges[at];
       const deps = record.deps;
+      // Targets gathered in one reused array, then copied into arrays of their final size: arrays grown by push were
+      // a large share of what a parse allocates, and the GC work that follows lands in whatever runs next.
+      let n = 0;
       for (let k = 0; k < deps.length; k += 2) {
         const name = deps[k];
         const ref = deps[k + 1];
         const to = ref.startsWith("link:") ? this.linkEntry(name, joinPosix(".", ref.slice(5)), entry.range) : this.resolve(name, ref, entry.range, undefined);
-        if (to !== -1 && !edges.includes(to)) {
-          edges.push(to);
-          entry.dependencies.push(this.list[to].id);
-        }
+        if (to !== -1 && !firstOf(scratch, n, to)) scratch[n++] = to;
       }
+      // Unless a link entry just replaced this one (its id written as a key too): the replacement keeps no edges.
+      if (n === 0 || this.list[at] !== entry) continue;
+      const edges = new Array<number>(n);
+      const ids = new Array<string>(n);
+      for (let k = 0; k < n; k++) {
+        edges[k] = scratch[k];
+        ids[k] = this.list[scratch[k]].id;
+      }
+      this.edges[at] = edges;
+      entry.dependencies = ids;
     }
     this.readImporters();
     this.result.entries.push(...this.list);
@@ -222,12 +232,12 @@ class PnpmReader {
     if (existing !== undefined) {
       if (existing >= this.sectionStart) throw new Unexpected(0, "duplicate entry");
       this.list[existing] = entry;
-      this.edges[existing] = [];
+      this.edges[existing] = NO_EDGES;
       this.ownName[existing] = entry.name === name;
       return existing;
     }
     const at = this.list.push(entry) - 1;
-    this.edges.push([]);
+    this.edges.push(NO_EDGES);
     this.ownName.push(entry.name === name);
     if (name === undefined) this.otherIds.set(entry.id, at);
     else {
@@ -336,6 +346,15 @@ class PnpmReader {
       this.result.importers.push(importer);
     }
   }
+}
+
+/** The edges of every entry without dependencies (only read: an entry's edges are replaced, never pushed to). */
+const NO_EDGES: number[] = [];
+
+/** Whether `to` is among the first n values (an entry lists a target once). */
+function firstOf(values: number[], n: number, to: number): boolean {
+  for (let k = 0; k < n; k++) if (values[k] === to) return true;
+  return false;
 }
 
 const EMPTY_RECORD: PnpmEntryRecord = newEntryRecord("", 0, 0, 0, 0);

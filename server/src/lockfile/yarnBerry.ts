@@ -123,6 +123,27 @@ function entriesOf(slot: NameSlot): number[] {
 
 const PROTOCOL = /^[a-z]+:/i;
 
+/** Shared by every entry without dependencies; the walk only reads it. */
+const NO_EDGES: number[] = [];
+
+/** Whether `to` is among the first n values (an entry lists a target once). */
+function firstOf(values: number[], n: number, to: number): boolean {
+  for (let k = 0; k < n; k++) if (values[k] === to) return true;
+  return false;
+}
+
+/** The first n targets as an entry's edges, and their ids as its dependencies. */
+function edgesOf(entry: LockEntry, targets: number[], n: number, entries: LockEntry[]): number[] {
+  const edges = new Array<number>(n);
+  const ids = new Array<string>(n);
+  for (let k = 0; k < n; k++) {
+    edges[k] = targets[k];
+    ids[k] = entries[targets[k]].id;
+  }
+  entry.dependencies = ids;
+  return edges;
+}
+
 export function parseYarnBerry(text: string, lines: () => LineIndex, options: ParseOptions, problems: ParseProblem[], scanned?: ScanResult): ParsedLockfile {
   const records = readBerryRecords(text, lines, problems, scanned);
   const rangeOf = (r: BerryRecord): Range => ({ start: { line: r.line, character: r.keyStart }, end: { line: r.line, character: r.keyEnd } });
@@ -256,10 +277,13 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   const workspaceTargets = new Map<number, number[]>();
   const manifests = new Map<string, WorkspaceManifest>((options.manifests ?? []).map((m) => [m.path, m]));
   const byName = byDescriptor.byName;
+  // An entry's edges are gathered here, then copied into arrays of their final size: arrays grown by push were a
+  // third of what a parse allocates (the GC work that follows lands in whatever runs next).
+  const scratch: number[] = [];
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const record = kept[i];
-    const out: number[] = [];
+    let n = 0;
     let optionalOut: number[] | undefined;
     // Only workspaces become importers; other entries need just their edges.
     const declared: ImporterDependency[] | undefined = entry.source === "workspace" ? [] : undefined;
@@ -290,22 +314,16 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
         }
         continue;
       }
-      if (!out.includes(to)) {
-        out.push(to);
-        entry.dependencies.push(entries[to].id);
-      }
+      if (!firstOf(scratch, n, to)) scratch[n++] = to;
       if (optional) (optionalOut ??= []).push(to);
     }
     if (entry.source === "patch") {
       const base = patchedDescriptor(splitDescriptor(entry.id.split(", ")[0]).range);
       const b = base === undefined ? undefined : splitDescriptor(base);
       const to = b === undefined ? undefined : byDescriptor.get(b.name, b.range);
-      if (to !== undefined && to !== i) {
-        out.push(to);
-        entry.dependencies.push(entries[to].id);
-      }
+      if (to !== undefined && to !== i) scratch[n++] = to;
     }
-    children.push(out);
+    children.push(n === 0 ? NO_EDGES : edgesOf(entry, scratch, n, entries));
     optionalTargets.push(optionalOut);
     if (declared !== undefined) {
       workspaceDeps.set(i, declared);
