@@ -8,7 +8,16 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import v8 from "node:v8";
 import { codeCacheDir, runWithCodeCache } from "./codeCache";
+
+// V8 optimises a function once it has run "enough"; in a process that lives a second or two, TurboFan compiled ~100
+// functions for ~0.5 s of CPU on the second core, which the verification worker and the registry's answers need. Four
+// times V8's default budget (67,584) keeps TurboFan for the truly hot code (Sigstore's ASN.1 and X.509 loops): a cold
+// check of 2,000 signatures took 1.33-1.49 s of CPU instead of 1.69-1.76 s, main thread unchanged, and one with
+// provenance for a third 5.7-6.3 s instead of 6.5-6.8 s (issue #7, docs/BENCHMARKS.md). Set before the bundle is
+// compiled so that all of its functions, and the workers', get it; the code cache is made under the same flag.
+v8.setFlagsFromString(`--interrupt-budget=${4 * 67_584}`);
 
 const argv = process.argv.slice(2);
 const bundle = path.join(__dirname, "cliMain.js");
