@@ -47,8 +47,8 @@ export type ManifestTexts = ReadonlyMap<string, { uri: string; text: string }>;
 export interface DiagnosticContext {
   levels?: Readonly<SeverityLevels>;
   manifests?: ManifestTexts;
-  /** The policy's findings for a package (the status first); accepted ones get no diagnostic. */
-  outcomeOf?: (pkg: LockedPackage) => PackageOutcome | undefined;
+  /** The policy's findings for a package (the status first); accepted ones get no diagnostic. `key` is its packageKey. */
+  outcomeOf?: (pkg: LockedPackage, key?: string) => PackageOutcome | undefined;
   /** While a review limits diagnostics to changes: the keys of the packages added or changed. */
   only?: ReadonlySet<string>;
   dependents?: DependentsIndex;
@@ -98,13 +98,18 @@ export class DiagnosticMemo {
     return info;
   }
 
+  #kept = 0;
+
   /** A check starts: what it does not keep is dropped at `end`. */
   begin(): void {
     this.#generation++;
+    this.#kept = 0;
   }
 
+  /** Remembers `entry` for this check (each package key once per check). */
   keep(key: string, entry: Remembered): void {
     entry.seen = this.#generation;
+    this.#kept++;
     if (this.#packages.get(key) !== entry) this.#packages.set(key, entry);
   }
 
@@ -113,6 +118,7 @@ export class DiagnosticMemo {
    * edit keeps nearly all of ~2,000 entries, and a new map of them per edit is old-generation garbage (issue #7).
    */
   end(): void {
+    if (this.#kept === this.#packages.size) return; // Every remembered package was kept.
     for (const [key, entry] of this.#packages) if (entry.seen !== this.#generation) this.#packages.delete(key);
   }
 }
@@ -130,6 +136,22 @@ function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
 
 function sameRange(a: Range, b: Range): boolean {
   return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+}
+
+/**
+ * packageKey(pkg), kept for the package object: an edit that changes no package re-uses the last packages
+ * (lockfileCheck.ts), and a key built afresh is a new string to flatten and hash in every map it is looked up in,
+ * which was most of this function's time before V8 optimises it.
+ */
+const packageKeys = new WeakMap<LockedPackage, string>();
+
+function keyOf(pkg: LockedPackage): string {
+  let key = packageKeys.get(pkg);
+  if (key === undefined) {
+    key = packageKey(pkg);
+    packageKeys.set(pkg, key);
+  }
+  return key;
 }
 
 /** One diagnostic per location: the last ones as they were while every range is the same, else new ones where moved. */
@@ -158,16 +180,22 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
   // Verdicts caused by the registry or by being offline are said once for the lockfile, not once per entry.
   const aggregated: Record<"registry" | "offline", { count: number; reason?: string }> = { registry: { count: 0 }, offline: { count: 0 } };
   const memo = context.memo;
-  const related = relatedFinder(analysis, context.dependents, context.manifests, memo);
+  const related = context.manifests === undefined || context.manifests.size === 0 ? undefined : relatedFinder(analysis, context.dependents, context.manifests, memo);
+  const { outcomeOf, only } = context;
+  const verdicts = analysis.result.verdicts;
+  const packages = analysis.packages;
   memo?.begin();
-  for (const pkg of analysis.packages) {
-    const key = packageKey(pkg);
-    const verdict = analysis.result.verdicts.get(key);
+  // Index loops and one key per package: an edit runs this over ~2,000 packages before V8 has optimised it (the
+  // first edits after opening, issue #7), where every call and iterator step costs.
+  for (let i = 0; i < packages.length; i++) {
+    const pkg = packages[i];
+    const key = keyOf(pkg);
+    const verdict = verdicts.get(key);
     if (verdict === undefined) continue;
     // The project's own folders (workspaces, links) are not dependencies someone else published: no noise.
     if (pkg.source === "workspace" || pkg.source === "link") continue;
-    if (context.only !== undefined && !context.only.has(key)) continue;
-    const findings: Finding[] = context.outcomeOf?.(pkg)?.findings ?? [{ code: verdict.status, message: verdict.reasons[0] ?? verdict.status, level: levels[verdict.status] }];
+    if (only !== undefined && !only.has(key)) continue;
+    const findings: Finding[] = outcomeOf?.(pkg, key)?.findings ?? [{ code: verdict.status, message: verdict.reasons[0] ?? verdict.status, level: levels[verdict.status] }];
     // A status caused by the registry or by being offline is counted, not shown per package (whatever the memo says).
     const first = findings[0];
     if (first !== undefined && first.accepted === undefined && verdict.cause !== undefined) {
@@ -175,7 +203,7 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
       bucket.count++;
       bucket.reason ??= verdict.reasons[0];
     }
-    const relatedInformation = related(pkg);
+    const relatedInformation = related?.(pkg);
     const entry = memo?.lookup(key, pkg, verdict, findings, relatedInformation) ?? {
       verdict,
       alias: pkg.alias,
@@ -190,7 +218,7 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
       if (body === undefined) continue;
       const built = builtAt(entry.built[index], pkg.locations, body);
       entry.built[index] = built;
-      for (const diagnostic of built) diagnostics.push(diagnostic);
+      for (let at = 0; at < built.length; at++) diagnostics.push(built[at]);
     }
     memo?.keep(key, entry);
   }

@@ -37,13 +37,14 @@ export interface CheckedLockfile {
   limited: boolean;
   /** Set while a review is active: this lockfile against the review's base. */
   review?: LockfileReview;
-  outcomeOf(pkg: LockedPackage): PackageOutcome | undefined;
+  /** `key`, when the caller has it, is packageKey(pkg) (saves building it again for each of thousands of packages). */
+  outcomeOf(pkg: LockedPackage, key?: string): PackageOutcome | undefined;
   /** Where the policy or the settings weaken what is shown for the package, in words. */
   notesOf(pkg: LockedPackage): string[];
 }
 
 export function checkedLockfile(fields: Omit<CheckedLockfile, "dependents" | "outcomeOf" | "notesOf">): CheckedLockfile {
-  const outcomeOf = (pkg: LockedPackage) => fields.outcome.packages.get(packageKey(pkg));
+  const outcomeOf = (pkg: LockedPackage, key?: string) => fields.outcome.packages.get(key ?? packageKey(pkg));
   return {
     ...fields,
     dependents: lazyDependentsIndex(fields.analysis.parsed),
