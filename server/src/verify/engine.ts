@@ -64,7 +64,11 @@ export interface EngineOptions {
   http?: Omit<HttpClientOptions, "authHeaderFor" | "tls">;
   /** A check in which no package completes for this long is stopped (a registry that never answers). Default 30 s. */
   checkDeadlineMs?: number;
-  /** Packages being checked at once. Default 32. */
+  /**
+   * Packages being checked at once. Default 64: each waits for its packument and then for its signature on the
+   * verification worker, while sockets are bounded apart (the HTTP client's 16); with 32, lanes sat waiting for
+   * verification (a cold check of 2,000 signatures: median 1,204 ms with 32, 1,159 ms with 64, 8 interleaved runs).
+   */
   concurrency?: number;
   /**
    * A fixed source of evidence used instead of the network, also when checking offline (a trust bundle). When
@@ -221,7 +225,7 @@ export class VerificationEngine implements Checker {
     // Workers only for what has to be verified now (a warm check starts none).
     const pool = queue.length > WORKER_THRESHOLD ? this.#pool() : undefined;
     try {
-      if (queue.length > 0) await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 32, queue.length) }, worker));
+      if (queue.length > 0) await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 64, queue.length) }, worker));
     } finally {
       clearTimeout(watchdog);
     }
