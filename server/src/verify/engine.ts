@@ -224,6 +224,7 @@ export class VerificationEngine implements Checker {
     };
     // Workers only for what has to be verified now (a warm check starts none).
     const pool = queue.length > WORKER_THRESHOLD ? this.#pool() : undefined;
+    if (!offline) pool?.warm();
     try {
       if (queue.length > 0) await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 64, queue.length) }, worker));
     } finally {
