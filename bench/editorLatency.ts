@@ -8,7 +8,7 @@
 // edit follows a pause, so the server checks it at once: a burst edit adds up to its 30 ms debounce; its RSS and CPU
 // time are the numbers), and the same server in this process with no debounce, which shows the work an edit costs.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -38,6 +38,8 @@ interface Measured {
   rss?: { afterOpenMiB: number; afterEditsMiB: number; peakMiB: number };
   /** The server process's CPU time (user + system, all threads) over the edits, per edit: robust to the machine's load. */
   cpuPerEditMs?: number;
+  /** The same split: the main thread (JavaScript, and GC pauses) and the other threads (V8's compiler and GC helpers). */
+  threadsPerEditMs?: { main: number; others: number };
 }
 
 /** User + system CPU time of a process so far, in ms, from /proc (Linux). */
@@ -48,6 +50,27 @@ function cpuOf(pid: number): number | undefined {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch (error) {
     console.log(`CPU time of ${pid} not readable (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  }
+}
+
+/**
+ * CPU time of a process's main thread and of all its other threads (V8's compiler and GC helpers, libuv's pool), in
+ * ms, from /proc/<pid>/task (Linux): tells JavaScript work from what V8 does beside it.
+ */
+function threadCpuOf(pid: number): { main: number; others: number } | undefined {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      if (tid === String(pid)) main += ms;
+      else others += ms;
+    }
+    return { main, others };
+  } catch (error) {
+    console.log(`thread CPU times of ${pid} not readable (${error instanceof Error ? error.message : String(error)})`);
     return undefined;
   }
 }
@@ -75,6 +98,7 @@ async function openAndEdit(client: TestClient, label: string, uri: string, text:
   const openMs = performance.now() - openStart;
   const afterOpen = pid === undefined ? undefined : rssOf(pid);
   const cpuBefore = pid === undefined ? undefined : cpuOf(pid);
+  const threadsBefore = pid === undefined ? undefined : threadCpuOf(pid);
   const editMs: number[] = [];
   // The root "name" value, edited in place: as an editor sends a keystroke (one ranged change), unless --full-sync.
   const valueAt = text.indexOf('"create-react-app"') + 1;
@@ -95,8 +119,11 @@ async function openAndEdit(client: TestClient, label: string, uri: string, text:
   const afterEdits = pid === undefined ? undefined : rssOf(pid);
   const cpuAfter = pid === undefined ? undefined : cpuOf(pid);
   const cpuPerEditMs = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / edits : undefined;
+  const threadsAfter = pid === undefined ? undefined : threadCpuOf(pid);
+  const threadsPerEditMs =
+    threadsBefore !== undefined && threadsAfter !== undefined ? { main: (threadsAfter.main - threadsBefore.main) / edits, others: (threadsAfter.others - threadsBefore.others) / edits } : undefined;
   const rss = afterOpen !== undefined && afterEdits !== undefined ? { afterOpenMiB: afterOpen.rss, afterEditsMiB: afterEdits.rss, peakMiB: afterEdits.peak } : undefined;
-  return { label, openMs, editMs, diagnostics: published.diagnostics.length, loads, ...(rss ? { rss } : {}), ...(cpuPerEditMs !== undefined ? { cpuPerEditMs } : {}) };
+  return { label, openMs, editMs, diagnostics: published.diagnostics.length, loads, ...(rss ? { rss } : {}), ...(cpuPerEditMs !== undefined ? { cpuPerEditMs } : {}), ...(threadsPerEditMs !== undefined ? { threadsPerEditMs } : {}) };
 }
 
 async function spawnedServer(settings: Record<string, unknown>, env: NodeJS.ProcessEnv, nodeArgs: readonly string[]): Promise<{ client: TestClient; pid: number; exited: Promise<void> }> {
@@ -170,11 +197,11 @@ async function main(): Promise<void> {
       }
     }
 
-    console.log("\n| server | open -> first diagnostics ms (cold) | edit -> diagnostics median ms | edits (ms) | server CPU ms per edit | diagnostics | RSS after open / after edits / peak MiB | load 1/5/15 at open |");
+    console.log("\n| server | open -> first diagnostics ms (cold) | edit -> diagnostics median ms | edits (ms) | server CPU ms per edit (main thread + others) | diagnostics | RSS after open / after edits / peak MiB | load 1/5/15 at open |");
     console.log("|---|---|---|---|---|---|---|---|");
     for (const r of results) {
       const rss = r.rss === undefined ? "n/a" : `${r.rss.afterOpenMiB.toFixed(0)} / ${r.rss.afterEditsMiB.toFixed(0)} / ${r.rss.peakMiB.toFixed(0)}`;
-      console.log(`| ${r.label} | ${ms(r.openMs)} | ${ms(median(r.editMs))} | ${r.editMs.map(ms).join(", ")} | ${r.cpuPerEditMs === undefined ? "n/a" : ms(r.cpuPerEditMs)} | ${r.diagnostics} | ${rss} | ${r.loads[0]} |`);
+      console.log(`| ${r.label} | ${ms(r.openMs)} | ${ms(median(r.editMs))} | ${r.editMs.map(ms).join(", ")} | ${r.cpuPerEditMs === undefined ? "n/a" : ms(r.cpuPerEditMs)}${r.threadsPerEditMs === undefined ? "" : ` (${ms(r.threadsPerEditMs.main)} + ${ms(r.threadsPerEditMs.others)})`} | ${r.diagnostics} | ${rss} | ${r.loads[0]} |`);
     }
     const real = results.find((r) => r.rss !== undefined);
     const direct = results.find((r) => r.rss === undefined);
