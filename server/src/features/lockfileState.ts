@@ -2,7 +2,7 @@
 // diagnostics point at, the policy and its outcome, the settings and checker it was checked with, the review).
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { LockedPackage, WorkspaceManifest } from "../lockfile/index";
+import type { LockedPackage, ParsedLockfile, WorkspaceManifest } from "../lockfile/index";
 import type { PackageOutcome, PolicyOutcome } from "../policy/index";
 import type { LockfileReview } from "../review/reviewLockfile";
 import { packageKey } from "../lockfile/index";
@@ -57,6 +57,11 @@ export function checkedLockfile(fields: Omit<CheckedLockfile, "dependents" | "ou
         limited: fields.limited,
       }),
   };
+}
+
+/** The checked text and its parse, for the next check of the same lockfile to re-parse from. */
+export function lastParse(state: CheckedLockfile | undefined): { text: string; parsed: ParsedLockfile } | undefined {
+  return state?.text === undefined ? undefined : { text: state.text, parsed: state.analysis.parsed };
 }
 
 /** package.json texts of the root and workspaces, by importer path, for pointing diagnostics at them. */
