@@ -82,7 +82,8 @@ export async function checkLockfile(input: LockfileCheckInput): Promise<Lockfile
   const state = checkedLockfile({
     uri: input.uri,
     path: file,
-    text,
+    // Kept for the editor's next edit only: a lockfile read from disk is read again, and its text need not stay in memory.
+    ...(input.version !== null ? { text } : {}),
     folderUri: input.folderUri,
     version: input.version,
     analysis,
