@@ -99,7 +99,8 @@ export function parseLockfile(fileName: string, text: string, options: ParseOpti
  * npmIncremental.ts; issue #7), else by parsing it all.
  */
 export function reparseLockfile(fileName: string, text: string, previous: { text: string; parsed: ParsedLockfile } | undefined, options: ParseOptions = {}): ParsedLockfile {
-  const incremental = previous !== undefined && previous.parsed.format === "npm" && formatOfName(fileName) === "npm" ? reparseNpmLockfile(previous, text) : undefined;
+  // A text with CRs is read with lone CRs turned into LFs (below): line numbers the re-parse does not keep track of.
+  const incremental = previous !== undefined && previous.parsed.format === "npm" && formatOfName(fileName) === "npm" && !text.includes("\r") ? reparseNpmLockfile(previous, text) : undefined;
   return incremental ?? parseLockfile(fileName, text, options);
 }
 

@@ -228,6 +228,7 @@ const SMALL_CASES: { name: string; edit: (text: string) => string; incremental: 
   { name: "dev flag line removed", edit: (t) => t.replace(',\n      "dev": true', ""), incremental: true },
   { name: "root entry", edit: (t) => t.replace('"left": "^1.0.0"', '"left": "^1.0.1"'), incremental: false },
   { name: "CRLF typed", edit: (t) => t.replace('"integrity": "sha512-AAAA",\n', '"integrity": "sha512-AAAA",\r\n'), incremental: false },
+  { name: "lone CR typed", edit: (t) => t.replace('"integrity": "sha512-AAAA",\n', '"integrity": "sha512-AAAA",\r'), incremental: false },
   { name: "escape typed in a value", edit: (t) => t.replace('"sha512-BBBB"', '"sha512-B\\u0042BB"'), incremental: true },
 ];
 
@@ -252,4 +253,11 @@ test("incremental re-parse: lines added inside an entry move every later entry",
   const right = parsed.entries.find((e) => e.id === "node_modules/right");
   const before = previous.parsed.entries.find((e) => e.id === "node_modules/right");
   assert.equal(right?.range.start.line, (before?.range.start.line ?? 0) + 4);
+});
+
+test("incremental re-parse: a text with lone CRs (read as line breaks) is parsed in full", () => {
+  const withCr = SMALL.replace('"requires": true,\n', '"requires": true,\r');
+  const previous = { text: withCr, parsed: parseLockfile(NAME, withCr) };
+  const next = withCr.replace('"version": "1.0.0",\n      "resolved"', '"version": "1.0.9",\n      "resolved"');
+  assert.deepStrictEqual(reparseLockfile(NAME, next, previous), parseLockfile(NAME, next));
 });
