@@ -5,7 +5,7 @@
 // hard size cap (after decompression too), and every attempt needs a deadline and a cancel. fetch gives
 // none of these cleanly. The wire is Http1Pool (not node:http, which cost more CPU per request than a
 // registry answer takes to verify: see http1Parser.ts). Headers are never logged; messages never hold a token.
-import * as zlib from "node:zlib";
+import type * as zlibModule from "node:zlib";
 import { Http1Pool, type WireOutcome } from "./http1Pool";
 import { ResponseCache } from "./responseCache";
 import { Semaphore } from "./semaphore";
@@ -259,6 +259,8 @@ export class HttpClient {
         if (status < 200 || status >= 300) return { type: "response", status, headers, body: Buffer.alloc(0) };
         const encoding = (headers["content-encoding"] ?? "identity").trim().toLowerCase();
         if (encoding === "identity") return { type: "response", status, headers, body: outcome.body };
+        // node:zlib is required on the first compressed answer: a check answered from the verdict cache never needs it.
+        const zlib = (zlibOnce ??= require("node:zlib") as typeof zlibModule);
         const decode: Decoder | undefined = encoding === "gzip" || encoding === "x-gzip" ? zlib.gunzip : encoding === "br" ? zlib.brotliDecompress : encoding === "deflate" ? zlib.inflate : undefined;
         if (decode === undefined) return { type: "error", error: { kind: "network", message: `Unsupported content-encoding "${encoding}" from ${where()}.` }, retryable: false };
         // On libuv's thread pool, and capped while decoding: a small body that inflates to gigabytes stops at maxBytes.
@@ -274,6 +276,8 @@ export class HttpClient {
     }
   }
 }
+
+let zlibOnce: typeof zlibModule | undefined;
 
 type Decoder = (body: Buffer, options: { maxOutputLength: number }, callback: (error: Error | null, result: Buffer) => void) => void;
 

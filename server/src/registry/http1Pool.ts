@@ -3,7 +3,7 @@
 // reuse of idle connections per origin (most recently used first), idle connections that never keep the process alive
 // and close after a while, TLS with the configured CA and strict-ssl and session resumption, and a request on a reused
 // connection that the server had closed meanwhile sent again once on a new connection (GET is idempotent).
-import * as net from "node:net";
+import type * as netModule from "node:net";
 import type * as tlsModule from "node:tls";
 import { ResponseParser, type ParseOutcome, type ResponseHead } from "./http1Parser";
 import type { TlsSettings } from "./npmConfig";
@@ -33,7 +33,7 @@ export interface Http1PoolOptions {
 }
 
 interface Connection {
-  socket: net.Socket;
+  socket: netModule.Socket;
   origin: string;
   /** Set while a request owns the connection. */
   onData?: (chunk: Buffer) => void;
@@ -42,6 +42,9 @@ interface Connection {
   closed: boolean;
 }
 
+// Both required on the first connection: a check answered from the verdict cache opens none, and loading them was
+// ~5 ms each of every start (issue #7: a warm check is mostly start-up).
+let netOnce: typeof netModule | undefined;
 let tlsOnce: typeof tlsModule | undefined;
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -168,14 +171,13 @@ export class Http1Pool {
   }
 
   #connect(url: URL, origin: string): Connection {
+    const net = (netOnce ??= require("node:net") as typeof netModule);
     // URL.hostname keeps the brackets of an IPv6 literal; sockets want the bare address.
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
-    let socket: net.Socket;
+    let socket: netModule.Socket;
     if (url.protocol === "https:") {
       const session = this.#sessions.get(origin);
-      // node:tls is required on the first https connection: a registry on plain http (a loopback mirror, the test
-      // registry) never needs it, and it was ~5 ms of every start.
       const tls = (tlsOnce ??= require("node:tls") as typeof tlsModule);
       const secure = tls.connect({
         host,

@@ -4,13 +4,15 @@
 // process, and never keep it alive on their own.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { ProvenanceVerdict } from "../protocol/verdicts";
 import type { RegistryKey } from "./npmKeys";
 import type { AttestedVersion } from "./provenance";
 import { verifyRegistrySignature, type RegistrySignatureResult, type SignedVersion } from "./signatures";
 import type { LoadedTrustedRoot } from "./trustedRoot";
 import type { VerifyAnswer, VerifyTask } from "./verifyWorker";
+
+let workerThreadsOnce: typeof import("node:worker_threads") | undefined;
 
 interface Slot {
   worker: Worker;
@@ -208,6 +210,8 @@ export class AttestationPool {
     // Node 20: the worker registers tsx's require hook itself before loading its .ts entry.
     const script = this.script!;
     const options = { resourceLimits: { stackSizeMb: 4 } };
+    // Required on the first worker: a check answered from the verdict cache starts none (~4 ms of every start).
+    const { Worker } = (workerThreadsOnce ??= require("node:worker_threads") as typeof import("node:worker_threads"));
     const worker = script.endsWith(".ts")
       ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, { ...options, eval: true })
       : new Worker(script, options);
