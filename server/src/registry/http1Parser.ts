@@ -91,13 +91,8 @@ export class ResponseParser {
           if (started !== undefined) return started;
           break;
         }
-        case "length": {
-          const take = Math.min(this.#remaining, buffer.length);
-          if (take > 0) this.#take(buffer, take);
-          this.#remaining -= take;
-          if (this.#remaining > 0) return undefined;
-          return this.#finish();
-        }
+        case "length":
+          return this.#takeRemaining(buffer) ? this.#finish() : undefined;
         case "until-close": {
           if (buffer.length === 0) return undefined;
           if (this.#size + buffer.length > this.#limit) return { kind: "too-large", head: this.#head!, limit: this.#limit };
@@ -122,14 +117,10 @@ export class ResponseParser {
           this.#state = "chunk-data";
           break;
         }
-        case "chunk-data": {
-          const take = Math.min(this.#remaining, buffer.length);
-          if (take > 0) this.#take(buffer, take);
-          this.#remaining -= take;
-          if (this.#remaining > 0) return undefined;
+        case "chunk-data":
+          if (!this.#takeRemaining(buffer)) return undefined;
           this.#state = "chunk-end";
           break;
-        }
         case "chunk-end": {
           if (buffer.length < 2) return undefined;
           if (buffer[0] !== 0x0d || buffer[1] !== 0x0a) return malformed("a chunk is not followed by CRLF");
@@ -202,6 +193,14 @@ export class ResponseParser {
       this.#keepAlive = false;
     }
     return undefined;
+  }
+
+  /** Takes up to the bytes still expected of a body or a chunk; true once they have all arrived. */
+  #takeRemaining(buffer: Buffer): boolean {
+    const take = Math.min(this.#remaining, buffer.length);
+    if (take > 0) this.#take(buffer, take);
+    this.#remaining -= take;
+    return this.#remaining === 0;
   }
 
   #take(buffer: Buffer, count: number): void {
