@@ -7,16 +7,14 @@
 // package; and a check in which nothing completes for 30 s is stopped.
 import * as path from "node:path";
 import { availableParallelism } from "node:os";
-import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { LockedPackage } from "../lockfile/model";
 import { packageKey } from "../lockfile/model";
 import type { ProvenanceVerdict, RegistryNotice, SignatureVerdict, Verdict } from "../protocol/verdicts";
-import type { VerdictCache, VerdictKey } from "../registry/cache";
-import { HttpClient, type HttpClientOptions } from "../registry/http";
+import { HttpClient } from "../registry/http";
 import { loadNpmConfig, type NpmConfig } from "../registry/npmConfig";
 import { redactUrl } from "../registry/redact";
-import { RegistryClient, type AttestationsDocument, type CallOptions, type KeysDocument, type Packument, type PackumentVersion, type RegistryResult } from "../registry/registryClient";
+import { RegistryClient, type PackumentVersion } from "../registry/registryClient";
 import type { Checker, CheckRequest, CheckResult } from "./checker";
 import { staticVerdict } from "./checker";
 import { decideVerdict } from "./decide";
@@ -28,91 +26,13 @@ import type { VersionRecord } from "./history";
 import { compareIntegrity } from "./integrity";
 import { verifyRegistrySignature, type RegistrySignatureResult, type SignedVersion } from "./signatures";
 import { describeTrustedRoot, prepareTrust, shippedTrustedRoot, type LoadedTrustedRoot, type PreparedTrust } from "./trustedRoot";
-import type { TrustRefresh } from "./trustRefresh";
+import { attestationUrl, cacheKeyOf, hashOf, isRecord, noticesOf, normaliseRegistry, resolvedElsewhere, sessionKeyOf, type RegistryState } from "./registryState";
+import type { CheckStats, EngineOptions, EvidenceSource } from "./engineOptions";
 
-/**
- * Where the signed facts come from: the registry over HTTP (RegistryClient), or a trust bundle read from a file
- * for air-gapped checks. Either way everything is verified the same way: a source is never trusted.
- */
-export interface EvidenceSource {
-  packument(name: string, options: CallOptions & { registry: string; full?: boolean }): Promise<RegistryResult<Packument>>;
-  keys(registry: string, options?: CallOptions): Promise<RegistryResult<KeysDocument>>;
-  attestations(url: string, options: CallOptions & { registry: string }): Promise<RegistryResult<AttestationsDocument>>;
-}
+export type { CheckStats, EngineOptions, EvidenceSource } from "./engineOptions";
 
-export interface EngineOptions {
-  env: Record<string, string | undefined>;
-  homeDir: string;
-  globalConfigPath?: string;
-  /** false in a restricted workspace: the project's .npmrc is not read. */
-  trusted: boolean;
-  /** Overrides the default registry, as `--registry` does for npm. */
-  registry?: string;
-  /** Registries declared to be mirrors of registry.npmjs.org: verified with npmjs's pinned keys. */
-  mirrorsOfNpmjs?: readonly string[];
-  /** Keys to use for registries other than npmjs (a keys-endpoint-shaped document), instead of their endpoint. */
-  registryKeys?: readonly RegistryKey[];
-  /** Default: the refresher's refreshed root when newer than the shipped one, else the shipped public-good root. */
-  trustedRoot?: LoadedTrustedRoot;
-  /**
-   * Background refresh of npmjs's keys and the Sigstore root (issue #3): npmjs-like registries verify with its keys
-   * (pinned plus refreshed additions), and an online check of one starts it without waiting for it.
-   */
-  refresher?: TrustRefresh;
-  /** Persistent verdicts; only decided, content-addressed verdicts (verified, signed) are stored. */
-  cache?: VerdictCache<Verdict>;
-  http?: Omit<HttpClientOptions, "authHeaderFor" | "tls">;
-  /** A check in which no package completes for this long is stopped (a registry that never answers). Default 30 s. */
-  checkDeadlineMs?: number;
-  /**
-   * Packages being checked at once. Default 64: each waits for its packument and then for its signature on the
-   * verification worker, while sockets are bounded apart (the HTTP client's 16); with 32, lanes sat waiting for
-   * verification (a cold check of 2,000 signatures: median 1,204 ms with 32, 1,159 ms with 64, 8 interleaved runs).
-   */
-  concurrency?: number;
-  /**
-   * A fixed source of evidence used instead of the network, also when checking offline (a trust bundle). When
-   * absent, each check fetches from the configured registries.
-   */
-  evidence?: EvidenceSource;
-  /** Sees every piece of evidence fetched from the network (to write a trust bundle). */
-  record?: (evidence: EvidenceSource) => EvidenceSource;
-  /**
-   * Worker threads for Sigstore verification in large checks (more than WORKER_THRESHOLD packages); 0 verifies on the
-   * main thread. Default: the machine's cores, at most 4.
-   */
-  workers?: number;
-}
-
-/** Below this many packages, starting workers costs more than it saves. */
 const WORKER_THRESHOLD = 64;
 let sharedPool: AttestationPool | undefined;
-
-/** What one check cost, for benchmarks and the output channel. */
-export interface CheckStats {
-  packages: number;
-  fromCache: number;
-  requests: number;
-}
-
-interface RegistryState {
-  url: string;
-  npmjsKeys: boolean;
-  keys?: readonly RegistryKey[];
-  keysProblem?: string;
-  trust?: PreparedTrust;
-  /** Identifies the trust a verdict of this registry was reached with (the cache key part). */
-  trustMaterialId: string;
-  sawSignatures: boolean;
-  /** Packuments this registry actually served in this check (what a "serves no signatures" notice rests on). */
-  answered: number;
-  /** Set once the registry failed to answer: later packages are not asked for again. */
-  unreachable?: string;
-  /** Fetches the keys on first need (the first package not answered from the cache), once. */
-  ready: () => Promise<void>;
-  /** `url` as messages show it (redacted), made once per check. */
-  where?: string;
-}
 
 /** How long a verdict is re-used within one process (the editor re-checks on every edit). */
 const SESSION_TTL_MS = 15 * 60_000;
@@ -467,74 +387,4 @@ export class VerificationEngine implements Checker {
     }
     return client;
   }
-}
-
-function sessionKeyOf(pkg: LockedPackage, state: RegistryState): string {
-  return `${state.trustMaterialId}\u0000${pkg.name}\u0000${pkg.version}\u0000${pkg.integrity ?? ""}`;
-}
-
-function cacheKeyOf(pkg: LockedPackage, state: RegistryState): VerdictKey {
-  return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, trustMaterialId: state.trustMaterialId };
-}
-
-function noticesOf(state: RegistryState): RegistryNotice[] {
-  const checkedAny = state.answered > 0;
-  const where = redactUrl(state.url);
-  if (state.unreachable !== undefined) {
-    return [{ registry: where, kind: "unreachable", message: `${where} did not answer (${state.unreachable}); its packages could not be verified.` }];
-  }
-  if (checkedAny && !state.sawSignatures && state.keys !== undefined) {
-    return [{
-      registry: where,
-      kind: "no-signatures",
-      message: `${where} serves no registry signatures for any package checked${state.keys.length === 0 ? " and no signing keys" : ""}. It is probably a mirror or proxy that strips them; its packages are unverifiable, not unsigned. Point the check at the upstream registry, or declare the mirror with a trust bundle.`,
-    }];
-  }
-  if (checkedAny && state.keysProblem !== undefined && state.keys === undefined) {
-    return [{ registry: where, kind: "keys-unavailable", message: `The signing keys of ${where} are unavailable: ${state.keysProblem}` }];
-  }
-  return [];
-}
-
-/** The configured registry's own attestation URL when a packument points elsewhere (never follow it there). */
-function attestationUrl(advertised: unknown, registryUrl: string, pkg: LockedPackage, notes: string[]): string {
-  const own = `${registryUrl}-/npm/v1/attestations/${pkg.name}@${pkg.version}`;
-  if (typeof advertised !== "string") return own;
-  try {
-    if (new URL(advertised).origin === new URL(registryUrl).origin) return advertised;
-    notes.push(`The packument's attestation URL points at another host (${new URL(advertised).host}); the attestations were fetched from the configured registry instead.`);
-  } catch {
-    notes.push("The packument's attestation URL is not a valid URL; the configured registry's attestations endpoint was used instead.");
-  }
-  return own;
-}
-
-/** The host a lockfile's `resolved` URL points at when it is not the configured registry. */
-function resolvedElsewhere(resolved: string | undefined, registryUrl: string): string | undefined {
-  if (resolved === undefined || !/^https?:/i.test(resolved)) return undefined;
-  try {
-    const at = new URL(resolved);
-    const registry = new URL(registryUrl);
-    return at.host === registry.host && at.pathname.startsWith(registry.pathname) ? undefined : at.host;
-  } catch {
-    // An unreadable URL names no host; the parser already reports malformed entries.
-    return undefined;
-  }
-}
-
-export function normaliseRegistry(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host.toLowerCase()}${u.pathname.endsWith("/") ? u.pathname : `${u.pathname}/`}`;
-  } catch {
-    return url.endsWith("/") ? url : `${url}/`;
-  }
-}
-
-function hashOf(...parts: string[]): string {
-  return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 32);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
