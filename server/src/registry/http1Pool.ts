@@ -78,6 +78,11 @@ export class Http1Pool {
       const attempt = (connection: Connection, mayResend: boolean): void => {
         current = connection;
         const parser = new ResponseParser({ maxHeadBytes: this.#maxHeadBytes, bodyLimit });
+        const fail = (code: string, received: boolean, resendable: boolean): void => {
+          // A reused connection the server closed while it was idle: nothing was answered, send it again once.
+          if (mayResend && !received && resendable) return attempt(this.#connect(url, origin), false);
+          resolve({ kind: "network", code, received });
+        };
         const finish = (outcome: ParseOutcome): void => {
           connection.onData = connection.onEnd = undefined;
           if (cancelled) return;
@@ -88,13 +93,8 @@ export class Http1Pool {
             return;
           }
           this.#destroy(connection);
-          if (outcome.kind === "closed") {
-            // A reused connection the server closed while it was idle: nothing was answered, send it again once.
-            if (mayResend && !outcome.received) return attempt(this.#connect(url, origin), false);
-            resolve({ kind: "network", code: "ECONNCLOSED", received: outcome.received });
-            return;
-          }
-          resolve(outcome);
+          if (outcome.kind === "closed") fail("ECONNCLOSED", outcome.received, true);
+          else resolve(outcome);
         };
         connection.onData = (chunk) => {
           const outcome = parser.feed(chunk);
@@ -104,10 +104,7 @@ export class Http1Pool {
           if (error === undefined) return finish(parser.end());
           connection.onData = connection.onEnd = undefined;
           this.#destroy(connection);
-          if (cancelled) return;
-          const resend = mayResend && !parser.received && (error.code === "ECONNRESET" || error.code === "EPIPE");
-          if (resend) return attempt(this.#connect(url, origin), false);
-          resolve({ kind: "network", code: error.code ?? error.message, received: parser.received });
+          if (!cancelled) fail(error.code ?? error.message, parser.received, error.code === "ECONNRESET" || error.code === "EPIPE");
         };
         connection.socket.write(request);
       };

@@ -159,8 +159,9 @@ export class AttestationPool {
   #help(slot: Slot): void {
     slot.helping = undefined;
     if (!slot.inFlight || !this.#slots.includes(slot)) return;
+    const signatureNext = (): boolean => slot.queue.length > 0 && slot.queue[slot.queue.length - 1].kind === "signature";
     const until = performance.now() + HELP_SLICE_MS;
-    while (slot.queue.length > 0 && slot.queue[slot.queue.length - 1].kind === "signature" && performance.now() < until) {
+    while (signatureNext() && performance.now() < until) {
       const task = slot.queue.pop() as Extract<VerifyTask, { kind: "signature" }>;
       let answer: VerifyAnswer;
       try {
@@ -171,7 +172,7 @@ export class AttestationPool {
       this.helped++;
       this.#settle(slot, answer);
     }
-    if (slot.inFlight && slot.queue.length > 0 && slot.queue[slot.queue.length - 1].kind === "signature") slot.helping = setImmediate(() => this.#help(slot));
+    if (slot.inFlight && signatureNext()) slot.helping = setImmediate(() => this.#help(slot));
   }
 
   #settle(slot: Slot, answer: VerifyAnswer): void {
