@@ -6,6 +6,7 @@
 // none of these cleanly. The wire is Http1Pool (not node:http, which cost more CPU per request than a
 // registry answer takes to verify: see http1Parser.ts). Headers are never logged; messages never hold a token.
 import type * as zlibModule from "node:zlib";
+import { Cancellation } from "./cancellation";
 import { Http1Pool, type WireOutcome } from "./http1Pool";
 import { ResponseCache } from "./responseCache";
 import { Semaphore } from "./semaphore";
@@ -41,7 +42,7 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Largest body accepted (after decompression). Default: the client's. */
   maxBytes?: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | Cancellation;
 }
 
 export interface HttpClientOptions {
@@ -120,7 +121,7 @@ export class HttpClient {
     const accept = options.accept ?? "application/json";
     const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs;
     const maxBytes = options.maxBytes ?? this.#o.maxBytes;
-    const signal = options.signal;
+    const signal = Cancellation.of(options.signal);
     let current: URL;
     try {
       current = typeof url === "string" ? new URL(url) : new URL(url.href);
@@ -201,7 +202,7 @@ export class HttpClient {
     this.#wire.close();
   }
 
-  #attempt(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, signal?: AbortSignal): Promise<Attempt> {
+  #attempt(url: URL, headers: Record<string, string>, timeoutMs: number, maxBytes: number, signal?: Cancellation): Promise<Attempt> {
     // Only failures are described: redacting (re-reading) the URL for every successful request was ~2% of a cold check.
     let redacted: string | undefined;
     const where = (): string => (redacted ??= redactUrl(url));
@@ -214,7 +215,7 @@ export class HttpClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        signal?.offCancel(onAbort);
         resolve(result);
       };
       const stop = (error: HttpError): void => {
@@ -223,7 +224,7 @@ export class HttpClient {
       };
       const onAbort = (): void => stop({ kind: "aborted", message: `Cancelled: ${where()}.` });
       const timer = setTimeout(() => stop({ kind: "timeout", message: `No complete answer from ${where()} within ${timeoutMs} ms.` }), timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.onCancel(onAbort);
       request.done.then(
         (outcome) => {
           if (!settled) this.#answer(outcome, maxBytes, where).then(finish, (error: unknown) => finish(unexpected(error, where)));
@@ -304,7 +305,7 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 }
 
 /** Resolves true after `ms`, false as soon as `signal` aborts. */
-function delay(ms: number, signal?: AbortSignal): Promise<boolean> {
+function delay(ms: number, signal?: Cancellation): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
     const onAbort = (): void => {
@@ -312,9 +313,9 @@ function delay(ms: number, signal?: AbortSignal): Promise<boolean> {
       resolve(false);
     };
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      signal?.offCancel(onAbort);
       resolve(true);
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    signal?.onCancel(onAbort);
   });
 }

@@ -1,6 +1,7 @@
 // The npm registry endpoints verification needs: packuments, signing keys, attestations. One instance is one
 // run: each packument, key document and attestation URL is fetched at most once (in-flight requests shared).
 // Documents are checked only for shape here; their meaning (signatures, bundles) is verify/'s business.
+import { Cancellation } from "./cancellation";
 import type { HttpClient, HttpErrorKind, HttpResult } from "./http";
 import { redactUrl } from "./redact";
 
@@ -66,7 +67,8 @@ export interface RegistryClientOptions {
 
 interface Shared<T> {
   promise: Promise<RegistryResult<T>>;
-  controller: AbortController;
+  /** Cancels the shared request; only when every waiter has given up. */
+  cancel: Cancellation;
   waiters: number;
   settled: boolean;
 }
@@ -159,13 +161,13 @@ export class RegistryClient {
    * Runs `start` once per key and lets every caller wait on it with its own signal. The shared request is
    * cancelled only when every waiter has given up; a cancelled result is not remembered.
    */
-  #shared<T>(memo: Map<string, Shared<T>>, key: string, signal: AbortSignal | undefined, start: (signal: AbortSignal) => Promise<RegistryResult<T>>): Promise<RegistryResult<T>> {
+  #shared<T>(memo: Map<string, Shared<T>>, key: string, signal: AbortSignal | undefined, start: (cancel: Cancellation) => Promise<RegistryResult<T>>): Promise<RegistryResult<T>> {
     if (signal?.aborted) return Promise.resolve(aborted());
     let entry = memo.get(key);
     if (entry === undefined) {
-      const controller = new AbortController();
-      const created: Shared<T> = { promise: Promise.resolve(aborted()), controller, waiters: 0, settled: false };
-      created.promise = start(controller.signal).then((result) => {
+      const cancel = new Cancellation();
+      const created: Shared<T> = { promise: Promise.resolve(aborted()), cancel, waiters: 0, settled: false };
+      created.promise = start(cancel).then((result) => {
         created.settled = true;
         if (!result.ok && result.error.kind === "aborted" && memo.get(key) === created) memo.delete(key);
         return result;
@@ -178,16 +180,17 @@ export class RegistryClient {
 
   #join<T>(entry: Shared<T>, signal: AbortSignal | undefined): Promise<RegistryResult<T>> {
     entry.waiters++;
-    if (signal === undefined) return entry.promise;
+    const cancel = Cancellation.of(signal);
+    if (cancel === undefined) return entry.promise;
     return new Promise<RegistryResult<T>>((resolve) => {
       const onAbort = (): void => {
         entry.waiters--;
-        if (entry.waiters === 0 && !entry.settled) entry.controller.abort();
+        if (entry.waiters === 0 && !entry.settled) entry.cancel.cancel();
         resolve(aborted());
       };
-      signal.addEventListener("abort", onAbort, { once: true });
+      cancel.onCancel(onAbort);
       void entry.promise.then((result) => {
-        signal.removeEventListener("abort", onAbort);
+        cancel.offCancel(onAbort);
         resolve(result);
       });
     });

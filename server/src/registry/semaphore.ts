@@ -1,4 +1,5 @@
-// A counting semaphore whose waiters can give up (AbortSignal): bounds how many requests are in flight.
+// A counting semaphore whose waiters can give up (a Cancellation): bounds how many requests are in flight.
+import type { Cancellation } from "./cancellation";
 
 export class Semaphore {
   #free: number;
@@ -10,14 +11,14 @@ export class Semaphore {
   }
 
   /** Takes a free slot now (call release() once) and says so; false when none is free or `signal` has aborted. */
-  tryAcquire(signal?: AbortSignal): boolean {
+  tryAcquire(signal?: Cancellation): boolean {
     if (signal?.aborted || this.#free === 0) return false;
     this.#free--;
     return true;
   }
 
   /** Resolves true with a slot held (call release() once), false when `signal` aborted first. */
-  acquire(signal?: AbortSignal): Promise<boolean> {
+  acquire(signal?: Cancellation): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     if (this.#free > 0) {
       this.#free--;
@@ -25,7 +26,7 @@ export class Semaphore {
     }
     return new Promise<boolean>((resolve) => {
       const grant = (): void => {
-        signal?.removeEventListener("abort", onAbort);
+        signal?.offCancel(onAbort);
         resolve(true);
       };
       const onAbort = (): void => {
@@ -34,7 +35,7 @@ export class Semaphore {
         resolve(false);
       };
       this.#waiters.push(grant);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.onCancel(onAbort);
     });
   }
 
