@@ -3,7 +3,7 @@ import type { LoadedBundle } from "../bundle/reader";
 import { defaultCacheDir, VerdictCache } from "../registry/cache";
 import type { Verdict } from "../protocol/verdicts";
 import { parseOnlyChecker, type Checker } from "../verify/checker";
-import { VerificationEngine, type EvidenceSource } from "../verify/engine";
+import { VerificationEngine, type EngineOptions, type EvidenceSource } from "../verify/engine";
 import type { RegistryKey } from "../verify/npmKeys";
 import type { LoadedTrustedRoot } from "../verify/trustedRoot";
 import { TrustRefresher } from "../verify/trustRefresh";
@@ -36,6 +36,8 @@ export type CheckerFactory = (options: CheckerOptions) => Checker;
 export interface EngineEnvironment {
   env: Record<string, string | undefined>;
   homeDir: string;
+  /** HTTP client settings of every engine made (defaults: the engine's). */
+  http?: EngineOptions["http"];
 }
 
 /**
@@ -80,6 +82,7 @@ export function engineFactory(environment: EngineEnvironment): CheckerFactory & 
       engine = new VerificationEngine({
         env: environment.env,
         homeDir: environment.homeDir,
+        ...(environment.http !== undefined ? { http: environment.http } : {}),
         trusted: options.trusted ?? true,
         registry: options.registry,
         mirrorsOfNpmjs: options.mirrorsOfNpmjs,
