@@ -155,6 +155,19 @@ describe("registries that strip, hang or need a token", () => {
     });
   });
 
+  test("a package answered unsigned before the registry's first signature is judged as the rest: unsigned, not 'no signatures at all'", async () => {
+    // One lane: "first" (stripped) is answered before any signature has been seen, so its verdict waits for the end
+    // of the check; the others are decided as they arrive. Every order must give the verdicts of the whole registry.
+    const local: PackageSpec[] = ["first", "second", "third"].map((name) => ({ name, versions: [{ version: "1.0.0" }] }));
+    const locked = local.map((spec) => lockedPackage(spec));
+    await withRegistry({ packages: local, misbehaviour: { first: { kind: "strip-signatures" } } }, async (_registry, options) => {
+      const result = await check(new VerificationEngine({ ...options, concurrency: 1 }), locked);
+      assert.deepEqual(result.notices, []);
+      assert.deepEqual([...result.verdicts.keys()], locked.map(packageKey), "in the order of the request");
+      assert.deepEqual([...result.verdicts.values()].map((v) => [v.status, v.signature.status]), [["unsigned", "missing"], ["signed", "valid"], ["signed", "valid"]]);
+    });
+  });
+
   test("a registry that never answers delays the check by one deadline, not one per package", async () => {
     await withRegistry({ packages: specs, misbehaviour: { "*": { kind: "hang" } } }, async (registry, options) => {
       // Two lanes for three packages: the keys and the first two packuments are asked for together (the keys are not
