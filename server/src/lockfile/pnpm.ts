@@ -13,7 +13,7 @@ type Major = 5 | 6 | 9;
 // Called for every `link:` reference (~900 in the corpus file). Under tsx (bench/parse.ts, the tests) an imported
 // binding is an export-getter call at each use; bound once, it is a plain call.
 const { joinPosix } = shared;
-const { depRange, importerDependency, newPnpmEntry, recordRange } = build;
+const { depRange, importerDependency, newPnpmEntry, recordRange, NO_DEPENDENCIES } = build;
 
 export function parsePnpmLockfile(text: string, options: ParseOptions): ParsedLockfile {
   return parsePnpmLockfileWith(text, options, "scanner");
@@ -319,7 +319,7 @@ class PnpmReader {
     let at = this.findId(id);
     if (at === undefined) {
       const source: SourceKind = this.importerPaths.has(folder) ? "workspace" : "link";
-      at = this.add({ id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: [] }, undefined, "");
+      at = this.add({ id, name, version: id, source, resolved: folder, range: range ?? depRange(d!, importer!), dependencies: NO_DEPENDENCIES }, undefined, "");
     }
     this.linkByFolder.set(folder, at);
     return at;

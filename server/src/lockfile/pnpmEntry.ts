@@ -11,17 +11,23 @@ import { NOWHERE, type PnpmImporterDep, type PnpmImporterRecord, type PnpmResolu
 export function newPnpmEntry(id: string, name: string, version: string, resolution: PnpmResolution, range: Range, dev: boolean, optional: boolean): LockEntry {
   const { integrity, type, repo, directory, tarball } = resolution;
   if (integrity !== undefined && type === undefined && repo === undefined && directory === undefined && tarball === undefined && !isFileId(id)) {
-    if (!dev && !optional) return { id, name, version, source: "registry", integrity, range, dependencies: [] };
-    if (!optional) return { id, name, version, source: "registry", integrity, dev: true, range, dependencies: [] };
-    if (!dev) return { id, name, version, source: "registry", integrity, optional: true, range, dependencies: [] };
-    return { id, name, version, source: "registry", integrity, dev: true, optional: true, range, dependencies: [] };
+    if (!dev && !optional) return { id, name, version, source: "registry", integrity, range, dependencies: NO_DEPENDENCIES };
+    if (!optional) return { id, name, version, source: "registry", integrity, dev: true, range, dependencies: NO_DEPENDENCIES };
+    if (!dev) return { id, name, version, source: "registry", integrity, optional: true, range, dependencies: NO_DEPENDENCIES };
+    return { id, name, version, source: "registry", integrity, dev: true, optional: true, range, dependencies: NO_DEPENDENCIES };
   }
-  const entry: LockEntry = { id, name, version, range, dependencies: [], source: "registry" };
+  const entry: LockEntry = { id, name, version, range, dependencies: NO_DEPENDENCIES, source: "registry" };
   setSource(entry, resolution, id);
   if (dev) entry.dev = true;
   if (optional) entry.optional = true;
   return entry;
 }
+
+/**
+ * The `dependencies` of every entry until the reader gives it its own: one frozen list instead of an array per entry
+ * (nothing writes to a parsed entry's list; frozen, a writer would fail loudly instead of changing every entry).
+ */
+export const NO_DEPENDENCIES = Object.freeze([]) as unknown as string[];
 
 function isFileId(id: string): boolean {
   // One search on every entry's id; the second only when `file:` is there at all.

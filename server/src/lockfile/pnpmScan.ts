@@ -64,6 +64,10 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
   const lastAt: string[] = new Array<string>(MAX_LEVELS).fill("");
   let seen = 0;
   let lastName = "";
+  // The open entry's dependencies (name, reference...), copied into a list of their size when the next entry starts:
+  // arrays grown by push per record were a large share of a scan's allocation (and of the scavenges landing in it).
+  const depScratch: string[] = [];
+  let depCount = 0;
   // A key with nothing after it: the kind of map it opens if the next line is deeper.
   let pendingKind = -1;
   let pendingLevel = 0;
@@ -216,7 +220,7 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
         // pnpm writes names sorted: a duplicate can only follow a name that is not smaller.
         // A larger first character settles it without comparing the (often long, shared) prefixes. No charCodeAt on
         // an empty name: NaN there deoptimized the whole scan on the first key of every map.
-        if (lastName.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastName.charCodeAt(0)) && key <= lastName) checkRepeat(kind, key, i, importer, group, entry);
+        if (lastName.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastName.charCodeAt(0)) && key <= lastName) checkRepeat(kind, key, i, importer, group, depScratch, depCount);
         lastName = key;
         lastAt[level] = key;
         if (kind === SPECIFIERS) {
@@ -225,7 +229,8 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
         }
         if (kind === ENTRY_DEPS) {
           if (empty) throw new Unexpected(i, "a dependency without a reference");
-          entry!.deps.push(key, inlineScalar(text, j, end) ?? "");
+          depScratch[depCount++] = key;
+          depScratch[depCount++] = inlineScalar(text, j, end) ?? "";
           continue;
         }
         depIndex = importer.deps.length;
@@ -249,7 +254,8 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
       }
       case ENTRIES: {
         // A repeated key is found by the reader (pnpm.ts), which indexes every key anyway.
-        entry = newEntryRecord(key, line, indent, line, keyEnd - lineStart);
+        if (depCount > 0) (entry!.deps = listOf(depScratch, depCount)), (depCount = 0);
+        entry = newEntryRecord(key, line, indent, line, keyEnd - lineStart, NO_STRINGS);
         entries.push(entry);
         opens = ENTRY;
         break;
@@ -307,6 +313,7 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
     }
     if (opens === IMPORTER_DEP) importer.deps[depIndex].mapForm = true;
   }
+  if (depCount > 0) entry!.deps = listOf(depScratch, depCount);
   finish(doc, root);
   return docs;
 
@@ -316,17 +323,27 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
  * Every record is built here, by both readers, so they have one shape. Here and not in pnpmYaml.ts, which imports this
  * module: under tsx a call into the other module is an export-getter call, once per entry of every parse.
  */
-export function newEntryRecord(key: string, line: number, start: number, endLine: number, end: number): PnpmEntryRecord {
-  return { key, line, start, endLine, end, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: [], claimed: false };
+export function newEntryRecord(key: string, line: number, start: number, endLine: number, end: number, deps?: string[]): PnpmEntryRecord {
+  return { key, line, start, endLine, end, name: undefined, version: undefined, resolution: {}, dev: false, optional: false, deps: deps ?? [], claimed: false };
+}
+
+/** The deps of a scanned record without dependencies: one frozen list (the reader only reads them). */
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
+
+/** The first n strings of a scratch list, in a list of their own. */
+function listOf(scratch: string[], n: number): string[] {
+  const list = new Array<string>(n);
+  for (let k = 0; k < n; k++) list[k] = scratch[k];
+  return list;
 }
 
 function keyRange(line: number, start: number, end: number): Range {
   return { start: { line, character: start }, end: { line, character: end } };
 }
 
-function checkRepeat(kind: number, key: string, at: number, importer: PnpmImporterRecord, group: number, entry: PnpmEntryRecord | undefined): void {
+function checkRepeat(kind: number, key: string, at: number, importer: PnpmImporterRecord, group: number, deps: string[], depCount: number): void {
   const repeated =
-    kind === SPECIFIERS ? importer.specifiers.has(key) : kind === ENTRY_DEPS ? entry!.deps.some((d, k) => k % 2 === 0 && d === key) : importer.deps.some((d) => d.group === group && d.name === key);
+    kind === SPECIFIERS ? importer.specifiers.has(key) : kind === ENTRY_DEPS ? deps.some((d, k) => k < depCount && k % 2 === 0 && d === key) : importer.deps.some((d) => d.group === group && d.name === key);
   if (repeated) throw new Unexpected(at, "duplicate key");
 }
 

@@ -137,6 +137,12 @@ const PROTOCOL = /^[a-z]+:/i;
 /** Shared by every entry without dependencies; the walk only reads it. */
 const NO_EDGES: number[] = [];
 
+/**
+ * The `dependencies` of every entry without any: one frozen list instead of an array per entry (nothing writes to a
+ * parsed entry's list; frozen, a writer would fail loudly instead of changing every entry).
+ */
+const NO_DEPENDENCIES = Object.freeze([]) as unknown as string[];
+
 /** Whether `to` is among the first n values (an entry lists a target once). */
 function firstOf(values: number[], n: number, to: number): boolean {
   for (let k = 0; k < n; k++) if (values[k] === to) return true;
@@ -204,8 +210,8 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
     // One literal per shape: a field added afterwards allocated a property store for nearly every entry.
     const entry: LockEntry =
       record.checksum === undefined
-        ? { id: key, name, version, source, resolved: resolution, range, dependencies: [] }
-        : { id: key, name, version, source, resolved: resolution, checksum: record.checksum, range, dependencies: [] };
+        ? { id: key, name, version, source, resolved: resolution, range, dependencies: NO_DEPENDENCIES }
+        : { id: key, name, version, source, resolved: resolution, checksum: record.checksum, range, dependencies: NO_DEPENDENCIES };
     const at = entries.length;
     // The key's descriptors (`a@npm:^1, a@npm:^1.2`) walked in place: no array of split objects per entry.
     let alias: string | undefined;

@@ -77,9 +77,16 @@ export function duplicate(line: number, start: number, end: number, key: string,
 }
 
 /** Every record is built here, so both readers give objects of one shape (deepEqual sees absent vs undefined). */
-export function newRecord(key: string, line: number, keyStart: number, keyEnd: number): BerryRecord {
-  return { key, line, keyStart, keyEnd, fields: false, version: undefined, resolution: undefined, checksum: undefined, dependencies: [], optional: [] };
+export function newRecord(key: string, line: number, keyStart: number, keyEnd: number, empty?: string[]): BerryRecord {
+  return { key, line, keyStart, keyEnd, fields: false, version: undefined, resolution: undefined, checksum: undefined, dependencies: empty ?? [], optional: empty ?? [] };
 }
+
+/**
+ * The scanner's records start with this one frozen empty list (most have no optional names, some no dependencies) and
+ * get lists of their final size: two arrays per record, grown by push, were a tenth of what a Berry parse allocates,
+ * and what a parse allocates decides how often a scavenge lands inside it (and copies the records built so far).
+ */
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
 
 // What a `key:` with nothing after it opens, decided by the next line (deeper: a mapping; else an empty string).
 const NONE = 0;
@@ -122,6 +129,19 @@ function fieldBit(key: string): number {
   }
 }
 
+/** The first n strings of a scratch list, in a list of their own. */
+function listOf(scratch: string[], n: number): string[] {
+  const list = new Array<string>(n);
+  for (let k = 0; k < n; k++) list[k] = scratch[k];
+  return list;
+}
+
+/** Whether `name` is among the names (even places) of the first n strings of a name, range... list. */
+function namedAt(list: string[], n: number, name: string): boolean {
+  for (let k = 0; k < n; k += 2) if (list[k] === name) return true;
+  return false;
+}
+
 /** Offset of the next backslash from `from`, or the text's length when there is none. */
 function backslashFrom(text: string, from: number): number {
   const at = text.indexOf("\\", from);
@@ -154,6 +174,9 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
   // Escapes are rarer still (Yarn writes none): the next backslash is found once and reused, instead of searching
   // every quoted key and value for one.
   let nextBackslash = -1;
+  // The open record's dependencies (name, range, name, range...), copied into a list of their size when it closes.
+  const depScratch: string[] = [];
+  let depCount = 0;
   const giveUp = (reason: string): Unsupported => ({ unsupported: true, line: lineNo, reason });
   // A byte-order mark is skipped; positions on line 0 still count it, as the editor's text does.
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -188,7 +211,10 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     // Close the blocks this line is not inside.
     if (indent <= 4) metaName = undefined;
     if (indent <= 2) field = NONE;
-    if (indent === 0) record = undefined;
+    if (indent === 0) {
+      if (depCount > 0) (record!.dependencies = listOf(depScratch, depCount)), (depCount = 0);
+      record = undefined;
+    }
     if (indent === 2 ? record === undefined || !record.fields : indent === 4 ? field === NONE : indent === 6 ? metaName === undefined : indent !== 0) {
       return giveUp("indentation that does not match an open mapping");
     }
@@ -277,7 +303,7 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
       }
       if (seenTop !== undefined) seenTop.add(key);
       else if (records.length > 0) lastTop = key;
-      record = newRecord(key, lineNo, shift, keyEnd + shift);
+      record = newRecord(key, lineNo, shift, keyEnd + shift, NO_STRINGS);
       records.push(record);
       seenFields = 0;
       lastDep = "";
@@ -310,16 +336,16 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     if (indent === 4) {
       if (field === DEPS) {
         if (value === undefined) return giveUp("a dependency without a range");
-        const deps = record!.dependencies;
         // Yarn writes keys sorted, so a duplicate can only follow a key that is not smaller: search only then.
         // A larger first character settles the order without comparing the rest of the names (no charCodeAt on an
         // empty name: NaN there deoptimized the scan at the first dependency of every entry).
-        if ((lastDep.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastDep.charCodeAt(0)) && key <= lastDep) && deps.some((d, k) => k % 2 === 0 && d === key)) {
+        if ((lastDep.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastDep.charCodeAt(0)) && key <= lastDep) && namedAt(depScratch, depCount, key)) {
           problems.push(duplicate(lineNo, indent, keyEnd, key, true));
           continue;
         }
         lastDep = key;
-        deps.push(key, value);
+        depScratch[depCount++] = key;
+        depScratch[depCount++] = value;
         continue;
       }
       // dependenciesMeta: each name opens a mapping of flags.
@@ -337,7 +363,11 @@ export function scanBerryYaml(text: string, problems: ParseProblem[]): BerryReco
     if (value === undefined) return giveUp("a mapping inside dependenciesMeta flags");
     if (metaKeys.includes(key)) return giveUp("a repeated dependenciesMeta flag");
     metaKeys.push(key);
-    if (key === "optional" && value === "true") record!.optional.push(metaName!);
+    if (key === "optional" && value === "true") {
+      if (record!.optional === NO_STRINGS) record!.optional = [metaName!];
+      else record!.optional.push(metaName!);
+    }
   }
+  if (depCount > 0) record!.dependencies = listOf(depScratch, depCount);
   return records;
 }
