@@ -18,13 +18,15 @@
 // dependency name, a floor without interning) ~11%, GC ~4-6%.
 import type { Range } from "./model";
 import { type PnpmDoc, type PnpmEntryRecord, type PnpmImporterRecord, newDoc, setResolution } from "./pnpmYaml";
+import * as fields from "./pnpmFields";
 import * as syntax from "./pnpmYamlSyntax";
 import { FlowReader, quoted, Unexpected } from "./pnpmYamlSyntax";
 
 // The value readers run on nearly every line. Under tsx (how bench/parse.ts and the tests run) every use of an
 // imported binding goes through the module's export getter, which measured 18% of a pnpm parse once these moved to
 // pnpmYamlSyntax.ts; bound once here, they are plain function calls whatever compiles the code.
-const { commentScan, inlineScalar, inlineValue, plainStart, readsAsItself, restIsEmpty, str } = syntax;
+const { commentScan, inlineScalar, inlineValue, listOf, plainStart, readsAsItself, restIsEmpty, spanAfter, str } = syntax;
+const { entryFieldBit, importerField, mayBeEntryField } = fields;
 
 // What a map at some indentation level holds.
 const SKIP = 0;
@@ -62,6 +64,8 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
   // Per level: bits of the keys already seen (duplicates go to the library), and the last name of a sorted map.
   const seenAt: number[] = new Array<number>(MAX_LEVELS).fill(0);
   const lastAt: string[] = new Array<string>(MAX_LEVELS).fill("");
+  // Where that last name is written (-1: a quoted name with escapes, which is no span of the text).
+  const lastFromAt = new Int32Array(MAX_LEVELS);
   let seen = 0;
   let lastName = "";
   // The open entry's dependencies (name, reference...), copied into a list of their size when the next entry starts:
@@ -120,6 +124,7 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
         open = level + 1;
         seenAt[level] = 0;
         lastAt[level] = "";
+        lastFromAt[level] = 0;
         if (pendingKind === IMPORTER_DEP) importer.deps[depIndex].mapForm = true;
       } else if (level > pendingLevel + 1) throw new Unexpected(i, "indentation other than two spaces");
       pendingKind = -1;
@@ -133,14 +138,17 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
     let key: string;
     let keyEnd: number;
     let j: number;
+    let keyFrom = i;
     const close = first === 39 ? text.indexOf("'", i + 1) : -1;
     if (close !== -1 && close < end && text.charCodeAt(close + 1) === 58) {
       // The usual quoted key ('@scope/name@1.0.0':) sliced here: no result object or call into the syntax module.
       key = text.slice(i + 1, close);
+      keyFrom = i + 1;
       keyEnd = j = close + 1;
     } else if (first === 39 || first === 34) {
       const q = quoted(text, i, end);
       key = q.value;
+      keyFrom = -1;
       keyEnd = j = q.end;
       if (text.charCodeAt(j) !== 58) throw new Unexpected(j, "quoted key without ':'");
     } else {
@@ -217,12 +225,15 @@ export function scanPnpmYaml(text: string, start: number): PnpmDoc[] {
       case GROUP:
       case SPECIFIERS:
       case ENTRY_DEPS: {
-        // pnpm writes names sorted: a duplicate can only follow a name that is not smaller.
-        // A larger first character settles it without comparing the (often long, shared) prefixes. No charCodeAt on
-        // an empty name: NaN there deoptimized the whole scan on the first key of every map.
-        if (lastName.length === 0 ? key.length === 0 : !(key.charCodeAt(0) > lastName.charCodeAt(0)) && key <= lastName) checkRepeat(kind, key, i, importer, group, depScratch, depCount);
+        // pnpm writes names sorted: a duplicate can only follow a name that is not smaller. Compared in the text
+        // where both names are spans of it: `<=` on two slices of a text is a V8 runtime call (~80 ns a name).
+        const lastFrom = lastFromAt[level];
+        const after =
+          lastName.length === 0 ? key.length !== 0 : keyFrom >= 0 && lastFrom >= 0 ? spanAfter(text, keyFrom, keyFrom + key.length, lastFrom, lastFrom + lastName.length) : key > lastName;
+        if (!after) checkRepeat(kind, key, i, importer, group, depScratch, depCount);
         lastName = key;
         lastAt[level] = key;
+        lastFromAt[level] = keyFrom;
         if (kind === SPECIFIERS) {
           importer.specifiers.set(key, empty ? undefined : inlineScalar(text, j, end));
           continue;
@@ -330,12 +341,6 @@ export function newEntryRecord(key: string, line: number, start: number, endLine
 /** The deps of a scanned record without dependencies: one frozen list (the reader only reads them). */
 const NO_STRINGS = Object.freeze([]) as unknown as string[];
 
-/** The first n strings of a scratch list, in a list of their own. */
-function listOf(scratch: string[], n: number): string[] {
-  const list = new Array<string>(n);
-  for (let k = 0; k < n; k++) list[k] = scratch[k];
-  return list;
-}
 
 function keyRange(line: number, start: number, end: number): Range {
   return { start: { line, character: start }, end: { line, character: end } };
@@ -350,50 +355,6 @@ function checkRepeat(kind: number, key: string, at: number, importer: PnpmImport
 /** Without `importers`, the root's own groups are importer "." (5.x/6.x single-project files). */
 function finish(doc: PnpmDoc | undefined, root: PnpmImporterRecord): void {
   if (doc !== undefined && !doc.importersIsMap) doc.importers = [root];
-}
-
-/** Whether a plain key with this first character and length can be one of entryFieldBit's fields. */
-function mayBeEntryField(first: number, length: number): boolean {
-  switch (first) {
-    case 114 /* r */:
-      return length === 10;
-    case 100 /* d */:
-      return length === 12 || length === 3;
-    case 111 /* o */:
-      return length === 20 || length === 8;
-    case 110 /* n */:
-      return length === 4;
-    case 118 /* v */:
-      return length === 7;
-    default:
-      return false;
-  }
-}
-
-function entryFieldBit(key: string): number {
-  switch (key) {
-    case "resolution":
-      return 1;
-    case "dependencies":
-      return 2;
-    case "optionalDependencies":
-      return 4;
-    case "dev":
-      return 8;
-    case "optional":
-      return 16;
-    case "name":
-      return 32;
-    case "version":
-      return 64;
-    default:
-      return 0;
-  }
-}
-
-/** An importer's key: 8 for `specifiers`, 1 << group for a dependency group, 0 otherwise. */
-function importerField(key: string): number {
-  return key === "specifiers" ? 8 : key === "dependencies" ? 1 : key === "devDependencies" ? 2 : key === "optionalDependencies" ? 4 : 0;
 }
 
 /** `resolution: {integrity: sha512-..., tarball: ...}` on one line. */

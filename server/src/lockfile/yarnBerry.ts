@@ -71,6 +71,13 @@ class NameSlot {
    * one: attached after filing, so the usual dependency pays one field check instead of a lookup in another map.
    */
   builtin: Map<string, number> | undefined = undefined;
+  /**
+   * The last range a dependency found among this name's other ranges (`more`), and its entry: half the dependencies of
+   * the Berry corpus file name another range than the first, and a third of those the same one as the name's last
+   * dependency (`workspace:^` from every workspace); compared, it saves a hash of the range and a lookup.
+   */
+  hitRange: string | undefined = undefined;
+  hitIndex = -1;
   constructor(readonly range: string, readonly index: number) {}
 }
 
@@ -176,7 +183,8 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   // then, so its hash is computed once and byDescriptor.add compares it by identity.
   let lastName = "";
   for (const record of records) {
-    if (record.key === "__metadata") {
+    // The length first: comparing a sliced key with a string is a runtime call in V8, and only one key is this one.
+    if (record.key.length === 10 && record.key === "__metadata") {
       const version = record.version;
       // Written as a YAML number (`version: 10`); kept a string only if it is not one.
       lockfileVersion = version !== undefined && /^\d+$/.test(version) ? Number(version) : version;
@@ -264,8 +272,17 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   /** A dependency's entry beyond the usual exact descriptor (the caller tries that first). */
   const resolve = (slot: NameSlot, name: string, range: string, parentResolution: string): number | undefined => {
     const builtin = slot.builtin;
-    const found = (builtin === undefined ? undefined : builtin.get(range)) ?? findRange(slot, range);
-    if (found !== undefined) return found;
+    if (builtin === undefined) {
+      const found = findRange(slot, range);
+      if (found !== undefined) {
+        slot.hitRange = range;
+        slot.hitIndex = found;
+        return found;
+      }
+    } else {
+      const found = builtin.get(range) ?? findRange(slot, range);
+      if (found !== undefined) return found;
+    }
     // Older lockfiles (and manifests) write `^1.0.0` where keys say `npm:^1.0.0`.
     if (!PROTOCOL.test(range)) {
       const npmRange = `npm:${range}`;
@@ -313,7 +330,16 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
       const range = deps[k + 1];
       // The usual dependency names its descriptor's first (often only) range: one name lookup and one comparison.
       const slot = byName.get(depName);
-      const to = slot === undefined ? undefined : slot.builtin === undefined && slot.range === range ? slot.index : resolve(slot, depName, range, record.resolution ?? "");
+      const to =
+        slot === undefined
+          ? undefined
+          : slot.builtin !== undefined
+            ? resolve(slot, depName, range, record.resolution ?? "")
+            : slot.range === range
+              ? slot.index
+              : slot.hitRange === range
+                ? slot.hitIndex
+                : resolve(slot, depName, range, record.resolution ?? "");
       const optional = record.optional.length > 0 && record.optional.includes(depName);
       if (declared !== undefined) {
         const dep: ImporterDependency = { name: depName, spec: range };
