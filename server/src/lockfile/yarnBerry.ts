@@ -183,8 +183,7 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
   // then, so its hash is computed once and byDescriptor.add compares it by identity.
   let lastName = "";
   for (const record of records) {
-    // The length first: comparing a sliced key with a string is a runtime call in V8, and only one key is this one.
-    if (record.key.length === 10 && record.key === "__metadata") {
+    if (record.key === "__metadata") {
       const version = record.version;
       // Written as a YAML number (`version: 10`); kept a string only if it is not one.
       lockfileVersion = version !== undefined && /^\d+$/.test(version) ? Number(version) : version;
@@ -330,16 +329,8 @@ export function parseYarnBerry(text: string, lines: () => LineIndex, options: Pa
       const range = deps[k + 1];
       // The usual dependency names its descriptor's first (often only) range: one name lookup and one comparison.
       const slot = byName.get(depName);
-      const to =
-        slot === undefined
-          ? undefined
-          : slot.builtin !== undefined
-            ? resolve(slot, depName, range, record.resolution ?? "")
-            : slot.range === range
-              ? slot.index
-              : slot.hitRange === range
-                ? slot.hitIndex
-                : resolve(slot, depName, range, record.resolution ?? "");
+      const usual = slot === undefined || slot.builtin !== undefined ? undefined : slot.range === range ? slot.index : slot.hitRange === range ? slot.hitIndex : undefined;
+      const to = usual ?? (slot === undefined ? undefined : resolve(slot, depName, range, record.resolution ?? ""));
       const optional = record.optional.length > 0 && record.optional.includes(depName);
       if (declared !== undefined) {
         const dep: ImporterDependency = { name: depName, spec: range };

@@ -12,7 +12,8 @@
 // descriptor's range instead of hashing it and walks the graph without closures. Tried and not kept: one search
 // for CR per text instead of a check per line (TurboFan's code for this loop came out 60x slower). Profile now:
 // this scan ~33% self, name lookups ~10% (V8 hashing each freshly sliced name: ~40 ns + ~3 ns a character, a floor
-// without interning, which costs more in JavaScript here), GC ~5%. The library fallback is in yarnBerryLibrary.ts.
+// without interning, which costs more in JavaScript here), GC ~5%. Fourth round: sort checks compare keys in the text
+// (operators on two slices are V8 runtime calls), dependencies go to an exact-size list. Fallback: yarnBerryLibrary.ts.
 import type { ParseProblem } from "./model";
 
 /** A top-level key with the entry fields the model reads, and the key's position (quotes included). */
