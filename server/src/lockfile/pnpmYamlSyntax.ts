@@ -1,5 +1,8 @@
 // The scalar and flow-collection syntax of pnpm's YAML subset: the values the line scanner (pnpmScan.ts) reads on one
 // line, plain, quoted or flow, resolved as YAML's core schema resolves them.
+// The scanner takes the text helpers it shares with Berry's from here too, with the rest of its syntax.
+export { listOf, spanAfter } from "./scanText";
+
 /** A flow map as read (string keys). */
 type YamlMap = Map<string, unknown>;
 
@@ -241,20 +244,3 @@ export function readsAsItself(value: string): boolean {
   );
 }
 
-/** Whether the text from a to aEnd sorts after the text from b to bEnd (`>` on the two strings, UTF-16 order). */
-export function spanAfter(text: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
-  const n = aEnd - a < bEnd - b ? aEnd - a : bEnd - b;
-  for (let k = 0; k < n; k++) {
-    const x = text.charCodeAt(a + k);
-    const y = text.charCodeAt(b + k);
-    if (x !== y) return x > y;
-  }
-  return aEnd - a > bEnd - b;
-}
-
-/** The first n strings of a scratch list, in a list of their own. */
-export function listOf(scratch: string[], n: number): string[] {
-  const list = new Array<string>(n);
-  for (let k = 0; k < n; k++) list[k] = scratch[k];
-  return list;
-}

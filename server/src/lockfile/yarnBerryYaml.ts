@@ -15,6 +15,7 @@
 // without interning, which costs more in JavaScript here), GC ~5%. Fourth round: sort checks compare keys in the text
 // (operators on two slices are V8 runtime calls), dependencies go to an exact-size list. Fallback: yarnBerryLibrary.ts.
 import type { ParseProblem } from "./model";
+import { listOf, spanAfter } from "./scanText";
 
 /** A top-level key with the entry fields the model reads, and the key's position (quotes included). */
 export interface BerryRecord {
@@ -130,27 +131,6 @@ function fieldBit(key: string): number {
   }
 }
 
-/**
- * Whether the text from a to aEnd sorts after the text from b to bEnd (`>` on the two strings). Compared in the text,
- * not as the sliced keys: `<=` on two different slices of a text is a runtime call in V8 (~80 ns), and the sort
- * checks run on every key and dependency (~5% of a Berry parse); this loop reads the flat text directly.
- */
-function spanAfter(text: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
-  const n = aEnd - a < bEnd - b ? aEnd - a : bEnd - b;
-  for (let k = 0; k < n; k++) {
-    const x = text.charCodeAt(a + k);
-    const y = text.charCodeAt(b + k);
-    if (x !== y) return x > y;
-  }
-  return aEnd - a > bEnd - b;
-}
-
-/** The first n strings of a scratch list, in a list of their own. */
-function listOf(scratch: string[], n: number): string[] {
-  const list = new Array<string>(n);
-  for (let k = 0; k < n; k++) list[k] = scratch[k];
-  return list;
-}
 
 /** Whether `name` is among the names (even places) of the first n strings of a name, range... list. */
 function namedAt(list: string[], n: number, name: string): boolean {
