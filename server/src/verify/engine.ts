@@ -7,7 +7,6 @@
 // package; and a check in which nothing completes for 30 s is stopped.
 import * as path from "node:path";
 import { availableParallelism } from "node:os";
-import { setMaxListeners } from "node:events";
 import type { LockedPackage } from "../lockfile/model";
 import { packageKey } from "../lockfile/model";
 import type { ProvenanceVerdict, RegistryNotice, SignatureVerdict, Verdict } from "../protocol/verdicts";
@@ -84,8 +83,6 @@ export class VerificationEngine implements Checker {
     const stallMs = this.options.checkDeadlineMs ?? 30_000;
     const watchdog = setTimeout(() => stall.abort(), stallMs);
     const signal = request.signal === undefined ? stall.signal : AbortSignal.any([request.signal, stall.signal]);
-    // Every request of the check listens on this one signal.
-    setMaxListeners(0, signal);
     const registries = new Map<string, RegistryState>();
     const stateOf = (url: string): RegistryState => {
       let state = registries.get(url);
