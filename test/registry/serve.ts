@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     port: Number(values.port),
     misbehaviour: spec.misbehaviour,
     requireToken: values.token,
+    // Nobody reads the log of this process (see TestRegistryOptions.logRequests).
+    logRequests: false,
   });
   // With --prewarm the URL is printed only once every attestation is built, so "URL seen" means "ready".
   if (values.prewarm === true) process.stderr.write(`prewarmed ${await registry.prewarm()} attestation responses\n`);

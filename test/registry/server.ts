@@ -16,6 +16,12 @@ export interface TestRegistryOptions {
   misbehaviour?: Record<MisbehaviourTarget, Misbehaviour | Misbehaviour[]>;
   /** When set, every request needs `Authorization: Bearer <token>` (401 otherwise). */
   requireToken?: string;
+  /**
+   * Keep every request in `requests` (default true, for tests). serve.ts turns it off: its long-lived process (the
+   * demo, the benchmarks) answers hundreds of thousands of requests that nobody reads, and the log grew its heap to
+   * ~500 MB and its garbage collection with it, slowing later benchmark rounds.
+   */
+  logRequests?: boolean;
 }
 
 export interface TestRegistry {
@@ -31,6 +37,7 @@ export interface TestRegistry {
   keyid: string;
   /** Replaces the misbehaviours of a target ("*", "keys", name, name@version); undefined clears them. */
   setMisbehaviour(target: MisbehaviourTarget, behaviour: Misbehaviour | Misbehaviour[] | undefined): void;
+  /** Every request answered, in order (empty with `logRequests: false`). */
   requests: LoggedRequest[];
   /**
    * Builds every attestation response now (they are otherwise built on first request, ~30-80 ms each), so a
@@ -197,7 +204,7 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    requests.push({ method: req.method ?? "GET", url: req.url ?? "/", headers: { ...req.headers } });
+    if (options.logRequests !== false) requests.push({ method: req.method ?? "GET", url: req.url ?? "/", headers: { ...req.headers } });
     if (options.requireToken !== undefined && req.headers.authorization !== `Bearer ${options.requireToken}`) {
       res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="test-registry"' });
       res.end(JSON.stringify({ error: "This registry needs a token." }));

@@ -265,3 +265,17 @@ test("a real lockfile (corpus npm-cli package-lock) can be checked against the r
     await corpus.stop();
   }
 });
+
+test("test registry: requests are logged for tests, and not when logRequests is false (serve.ts)", async () => {
+  for (const logRequests of [undefined, false]) {
+    const own = await startTestRegistry({ packages: [{ name: "plain", versions: [{ version: "1.0.0" }] }], logRequests });
+    try {
+      const response = await fetch(`${own.url}plain`);
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+      assert.deepEqual(own.requests.map((r) => r.url), logRequests === false ? [] : ["/plain"]);
+    } finally {
+      await own.stop();
+    }
+  }
+});
