@@ -191,8 +191,11 @@ test("wire: an idle connection never keeps the process alive", async () => {
   const server = await rawServer((_head, index) => OK(`r${index}`));
   try {
     // A process that makes two requests and then has nothing left to do but its idle connection (kept for a minute).
+    // From the compiled tests or from the TypeScript sources (the test runner's tsx), as this file runs.
+    const poolModule = require.resolve("../../../server/src/registry/http1Pool");
     const script = `
-      const { Http1Pool } = require(${JSON.stringify(require.resolve("../../../server/src/registry/http1Pool"))});
+      ${poolModule.endsWith(".ts") ? `require(${JSON.stringify(require.resolve("tsx/cjs"))});` : ""}
+      const { Http1Pool } = require(${JSON.stringify(poolModule)});
       const pool = new Http1Pool({ maxIdle: 4, idleMs: 60000 });
       (async () => {
         for (const name of ["a", "b"]) {
