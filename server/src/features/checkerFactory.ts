@@ -1,6 +1,7 @@
 // The one place that decides which verification engine the server and the CLI use.
 import type { LoadedBundle } from "../bundle/reader";
 import { defaultCacheDir, VerdictCache } from "../registry/cache";
+import { proxyEnvironment, proxyFor } from "../registry/proxy";
 import type { Verdict } from "../protocol/verdicts";
 import { parseOnlyChecker, type Checker } from "../verify/checker";
 import { VerificationEngine, type EngineOptions, type EvidenceSource } from "../verify/engine";
@@ -53,7 +54,10 @@ function refresherFor(dir: string | undefined, env: Record<string, string | unde
   const key = dir ?? "";
   let refresher = refreshers.get(key);
   if (refresher === undefined) {
-    refresher = new TrustRefresher({ cacheDir: dir, keysUrl: env.PROVENANCE_LENS_NPM_KEYS_URL || undefined, tufMirrorUrl: env.PROVENANCE_LENS_TUF_URL || undefined });
+    // Shared by every project using this cache folder, so no project's .npmrc decides its proxy: the environment's
+    // proxy variables do (HTTPS_PROXY, NO_PROXY), as for the TUF client underneath.
+    const proxy = { env: proxyEnvironment(env) };
+    refresher = new TrustRefresher({ cacheDir: dir, keysUrl: env.PROVENANCE_LENS_NPM_KEYS_URL || undefined, tufMirrorUrl: env.PROVENANCE_LENS_TUF_URL || undefined, proxyFor: (url) => proxyFor(url, proxy) });
     refreshers.set(key, refresher);
   }
   return refresher;

@@ -9,6 +9,7 @@ import type * as zlibModule from "node:zlib";
 import { Cancellation } from "./cancellation";
 import { Deadlines } from "./deadlines";
 import { Http1Pool, type WireOutcome } from "./http1Pool";
+import type { ProxyChoice } from "./proxy";
 import { ResponseCache } from "./responseCache";
 import { Semaphore } from "./semaphore";
 import { redactUrl } from "./redact";
@@ -49,6 +50,8 @@ export interface RequestOptions {
 export interface HttpClientOptions {
   /** Authorization for one URL (one hop). Usually `npmConfig.authHeaderFor`. */
   authHeaderFor?: (url: URL) => string | undefined;
+  /** The proxy for one URL (one hop), usually `npmConfig.proxyFor`; none: every request goes direct. */
+  proxyFor?: (url: URL) => ProxyChoice;
   tls?: TlsSettings;
   /** Requests in flight at once (and sockets per protocol). Default 16. */
   maxSockets?: number;
@@ -91,8 +94,9 @@ type Attempt =
 
 export class HttpClient {
   readonly stats: HttpStats = { attempts: 0, retries: 0, revalidated: 0 };
-  readonly #o: Required<Omit<HttpClientOptions, "authHeaderFor" | "tls">>;
+  readonly #o: Required<Omit<HttpClientOptions, "authHeaderFor" | "tls" | "proxyFor">>;
   readonly #auth: (url: URL) => string | undefined;
+  readonly #proxyFor: ((url: URL) => ProxyChoice) | undefined;
   readonly #slots: Semaphore;
   readonly #cache: ResponseCache;
   readonly #wire: Http1Pool;
@@ -113,6 +117,7 @@ export class HttpClient {
       random: options.random ?? Math.random,
     };
     this.#auth = options.authHeaderFor ?? (() => undefined);
+    this.#proxyFor = options.proxyFor;
     this.#slots = new Semaphore(this.#o.maxSockets);
     this.#cache = new ResponseCache({ maxEntries: this.#o.cacheEntries, maxBytes: this.#o.cacheBytes });
     this.#wire = new Http1Pool({ maxIdle: this.#o.maxSockets, ...(options.tls !== undefined ? { tls: options.tls } : {}) });
@@ -209,8 +214,11 @@ export class HttpClient {
     let redacted: string | undefined;
     const where = (): string => (redacted ??= redactUrl(url));
     if (signal?.aborted) return Promise.resolve({ type: "error", error: { kind: "aborted", message: `Cancelled: ${where()}.` }, retryable: false });
+    // Per hop, like credentials: a redirect to a host in noproxy goes direct.
+    const proxy = this.#proxyFor?.(url);
+    if (proxy !== undefined && !(proxy instanceof URL)) return Promise.resolve({ type: "error", error: { kind: "network", message: `Could not reach ${where()}: ${proxy.problem}.` }, retryable: false });
     // The body of a redirect or an error is not needed: up to 1 MiB of it is read (to keep the connection), no more.
-    const request = this.#wire.get(url, headers, (status) => (status >= 200 && status < 300 ? maxBytes : MiB));
+    const request = this.#wire.get(url, headers, (status) => (status >= 200 && status < 300 ? maxBytes : MiB), proxy);
     return new Promise<Attempt>((resolve) => {
       let settled = false;
       const finish = (result: Attempt): void => {
@@ -240,6 +248,8 @@ export class HttpClient {
   async #answer(outcome: WireOutcome, maxBytes: number, where: () => string): Promise<Attempt> {
     switch (outcome.kind) {
       case "network": {
+        // The proxy could not be used (refused, asked for credentials, unreachable): said as such, not retried.
+        if (outcome.reason !== undefined) return { type: "error", error: { kind: "network", message: `Could not reach ${where()}: ${outcome.reason}.` }, retryable: false };
         const closed = outcome.code === "ECONNCLOSED";
         const message = outcome.received
           ? closed

@@ -7,14 +7,17 @@ import type * as netModule from "node:net";
 import type * as tlsModule from "node:tls";
 import { ResponseParser, type ParseOutcome, type ResponseHead } from "./http1Parser";
 import type { TlsSettings } from "./npmConfig";
+import { proxyAuthorization } from "./proxy";
+import { redactUrl } from "./redact";
 
 export type WireOutcome =
   | { kind: "response"; head: ResponseHead; body: Buffer }
   | { kind: "too-large"; head: ResponseHead; limit: number }
   | { kind: "malformed"; reason: string }
   /** A socket error (code: ECONNRESET, ECONNREFUSED, ...), or ECONNCLOSED: the peer closed the connection before the
-   * response was complete. `received`: some of the response had arrived. */
-  | { kind: "network"; code: string; received: boolean };
+   * response was complete. `received`: some of the response had arrived. EPROXY: the proxy could not be used, and
+   * `reason` says why in words. */
+  | { kind: "network"; code: string; received: boolean; reason?: string };
 
 export interface WireRequest {
   /** Settles once; after `cancel()` it never settles. */
@@ -33,8 +36,12 @@ export interface Http1PoolOptions {
 }
 
 interface Connection {
+  /** To the origin, or to the proxy (http: through a proxy), or the TLS socket inside a CONNECT tunnel. */
   socket: netModule.Socket;
+  /** The idle list it belongs to: the origin, plus the proxy when it goes through one. */
   origin: string;
+  /** The CONNECT tunnel is not up yet: requests wait in `outgoing`. */
+  tunnelling?: boolean;
   /** Set while a request owns the connection. */
   onData?: (chunk: Buffer) => void;
   onEnd?: (error?: NodeJS.ErrnoException) => void;
@@ -74,9 +81,18 @@ export class Http1Pool {
     this.#maxHeadBytes = options.maxHeadBytes ?? 64 * 1024;
   }
 
-  /** Sends `GET url` with these headers (Host is added). `bodyLimit` bounds the body by status. */
-  get(url: URL, headers: Readonly<Record<string, string>>, bodyLimit: (status: number) => number): WireRequest {
-    let text = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+  /**
+   * Sends `GET url` with these headers (Host is added). `bodyLimit` bounds the body by status. With `proxy`: an http
+   * URL is asked of the proxy (absolute form, with Proxy-Authorization from the proxy URL's userinfo); an https URL
+   * goes through a CONNECT tunnel, so the proxy sees only the host and port, never the request or its Authorization.
+   */
+  get(url: URL, headers: Readonly<Record<string, string>>, bodyLimit: (status: number) => number, proxy?: URL): WireRequest {
+    const viaProxy = proxy !== undefined && url.protocol === "http:";
+    let text = `GET ${viaProxy ? `${url.protocol}//${url.host}` : ""}${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+    if (viaProxy) {
+      const auth = proxyAuthorization(proxy);
+      if (auth !== undefined) text += `proxy-authorization: ${auth}\r\n`;
+    }
     for (const name in headers) {
       const value = headers[name];
       // A header value from config (a token) with CR or LF would inject header lines: refused, never sent.
@@ -84,17 +100,18 @@ export class Http1Pool {
       text += `${name}: ${value}\r\n`;
     }
     const request = Buffer.from(`${text}\r\n`, "latin1");
-    const origin = `${url.protocol}//${url.host}`;
+    // The proxy's href (credentials included) only keys an in-memory map: it is never shown.
+    const origin = proxy === undefined ? `${url.protocol}//${url.host}` : `${url.protocol}//${url.host} via ${proxy.href}`;
     let cancelled = false;
     let current: Connection | undefined;
     const done = new Promise<WireOutcome>((resolve) => {
       const attempt = (connection: Connection, mayResend: boolean): void => {
         current = connection;
         const parser = new ResponseParser({ maxHeadBytes: this.#maxHeadBytes, bodyLimit });
-        const fail = (code: string, received: boolean, resendable: boolean): void => {
+        const fail = (code: string, received: boolean, resendable: boolean, reason?: string): void => {
           // A reused connection the server closed while it was idle: nothing was answered, send it again once.
-          if (mayResend && !received && resendable) return attempt(this.#connect(url, origin), false);
-          resolve({ kind: "network", code, received });
+          if (mayResend && !received && resendable) return attempt(this.#connect(url, origin, proxy), false);
+          resolve({ kind: "network", code, received, ...(reason === undefined ? {} : { reason }) });
         };
         const finish = (outcome: ParseOutcome): void => {
           connection.onData = connection.onEnd = undefined;
@@ -117,12 +134,12 @@ export class Http1Pool {
           if (error === undefined) return finish(parser.end());
           connection.onData = connection.onEnd = undefined;
           this.#destroy(connection);
-          if (!cancelled) fail(error.code ?? error.message, parser.received, error.code === "ECONNRESET" || error.code === "EPIPE");
+          if (!cancelled) fail(error.code ?? error.message, parser.received, error.code === "ECONNRESET" || error.code === "EPIPE", error.code === "EPROXY" ? error.message : undefined);
         };
         this.#write(connection, request);
       };
       const reused = this.#takeIdle(origin);
-      attempt(reused ?? this.#connect(url, origin), reused !== undefined);
+      attempt(reused ?? this.#connect(url, origin, proxy), reused !== undefined);
     });
     return {
       done,
@@ -194,8 +211,9 @@ export class Http1Pool {
       for (const pending of writes) {
         const bytes = pending.outgoing;
         pending.outgoing = undefined;
-        // Cancelled (and so destroyed) meanwhile: nothing to send.
-        if (bytes !== undefined && !pending.closed && !pending.socket.destroyed) pending.socket.write(bytes);
+        // Cancelled (and so destroyed) meanwhile: nothing to send. A tunnel still being set up sends it once it is up.
+        if (pending.tunnelling === true) pending.outgoing = bytes;
+        else if (bytes !== undefined && !pending.closed && !pending.socket.destroyed) pending.socket.write(bytes);
       }
     });
   }
@@ -247,32 +265,108 @@ export class Http1Pool {
     connection.socket.destroy();
   }
 
-  #connect(url: URL, origin: string): Connection {
-    const net = (netOnce ??= require("node:net") as typeof netModule);
+  #connect(url: URL, origin: string, proxy?: URL): Connection {
     // URL.hostname keeps the brackets of an IPv6 literal; sockets want the bare address.
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
-    let socket: netModule.Socket;
-    if (url.protocol === "https:") {
-      const session = this.#sessions.get(origin);
-      const tls = (tlsOnce ??= require("node:tls") as typeof tlsModule);
-      const secure = tls.connect({
-        host,
-        port,
-        servername: net.isIP(host) === 0 ? host : undefined,
-        rejectUnauthorized: this.options.tls?.strictSSL ?? true,
-        ...(this.options.tls?.ca !== undefined ? { ca: this.options.tls.ca } : {}),
-        ALPNProtocols: ["http/1.1"],
-        ...(session !== undefined ? { session } : {}),
-      });
-      // TLS session resumption spares later connections to the same origin a full handshake.
-      secure.on("session", (ticket: Buffer) => this.#sessions.set(origin, ticket));
-      socket = secure;
-    } else {
-      socket = net.connect({ host, port });
+    if (proxy === undefined) return this.#ready({ socket: this.#open(url, host, port), origin, unrefd: false, closed: false });
+    const proxyHost = proxy.hostname.startsWith("[") ? proxy.hostname.slice(1, -1) : proxy.hostname;
+    const toProxy = this.#open(proxy, proxyHost, Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80));
+    const connection: Connection = { socket: toProxy, origin, unrefd: false, closed: false };
+    const where = redactUrl(proxy);
+    let connected = false;
+    toProxy.once(proxy.protocol === "https:" ? "secureConnect" : "connect", () => (connected = true));
+    const proxyError = (message: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code: "EPROXY" });
+    if (url.protocol === "http:") {
+      // Requests go to the proxy itself; a failure to reach it is said as such, not as the registry's.
+      this.#ready(connection, (error) => (connected ? error : proxyError(`could not connect to the proxy ${where} (${error.code ?? error.message})`)));
+      return connection;
     }
+    // https: CONNECT host:port, then TLS with the origin inside the tunnel (its certificate checked as without a proxy).
+    connection.tunnelling = true;
+    const auth = proxyAuthorization(proxy);
+    toProxy.write(`CONNECT ${url.hostname}:${port} HTTP/1.1\r\nhost: ${url.hostname}:${port}\r\n${auth === undefined ? "" : `proxy-authorization: ${auth}\r\n`}\r\n`, "latin1");
+    let head = Buffer.alloc(0);
+    const failTunnel = (error: NodeJS.ErrnoException): void => {
+      cleanup();
+      connection.closed = true;
+      toProxy.destroy();
+      connection.onEnd?.(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end === -1) {
+        if (head.length > this.#maxHeadBytes) failTunnel(proxyError(`the proxy ${where} sent an answer to CONNECT larger than ${this.#maxHeadBytes} bytes`));
+        return;
+      }
+      const statusLine = head.toString("latin1", 0, Math.min(end, head.indexOf("\r\n")));
+      const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+      if (status === null) return failTunnel(proxyError(`the proxy ${where} did not answer CONNECT with HTTP`));
+      const code = Number(status[1]);
+      if (code < 200 || code >= 300) {
+        const phrase = (status[2] ?? "").replace(/[^\x20-\x7e]/g, "?").slice(0, 60);
+        const hint = code === 407 ? (auth === undefined ? ": it wants credentials, which go in the proxy URL (http://user:password@host:port)" : ": it refused the credentials in the proxy URL") : "";
+        return failTunnel(proxyError(`the proxy ${where} answered ${code}${phrase === "" ? "" : ` ${phrase}`} to CONNECT ${url.hostname}:${port}${hint}`));
+      }
+      // A proxy must not speak before the TLS handshake: bytes after its answer mean the tunnel is out of step.
+      if (head.length > end + 4) return failTunnel(proxyError(`the proxy ${where} sent bytes after its answer to CONNECT`));
+      cleanup();
+      // `host` too: with a socket given, it is what the certificate is checked against (an IP literal has no SNI).
+      connection.socket = this.#tls(url, host, { socket: toProxy, host });
+      connection.tunnelling = false;
+      this.#ready(connection);
+      if (connection.outgoing !== undefined && !connection.closed) {
+        const bytes = connection.outgoing;
+        connection.outgoing = undefined;
+        connection.socket.write(bytes);
+      }
+    };
+    const onError = (error: NodeJS.ErrnoException): void => failTunnel(proxyError(connected ? `the connection to the proxy ${where} failed (${error.code ?? error.message})` : `could not connect to the proxy ${where} (${error.code ?? error.message})`));
+    const onClose = (): void => failTunnel(proxyError(`the proxy ${where} closed the connection before answering CONNECT`));
+    const cleanup = (): void => {
+      toProxy.off("data", onData);
+      toProxy.off("error", onError);
+      toProxy.off("end", onClose);
+      toProxy.off("close", onClose);
+    };
+    toProxy.on("data", onData);
+    toProxy.on("error", onError);
+    toProxy.on("end", onClose);
+    toProxy.on("close", onClose);
+    return connection;
+  }
+
+  /** A plain or TLS connection to `url`'s origin (or to a proxy given as `url`). */
+  #open(url: URL, host: string, port: number): netModule.Socket {
+    const net = (netOnce ??= require("node:net") as typeof netModule);
+    const socket = url.protocol === "https:" ? this.#tls(url, host, { host, port }) : net.connect({ host, port });
     socket.setNoDelay(true);
-    const connection: Connection = { socket, origin, unrefd: false, closed: false };
+    return socket;
+  }
+
+  /** TLS to `url`'s host, checked with the configured CA and strict-ssl, directly or over `socket` (a tunnel). */
+  #tls(url: URL, host: string, target: { host: string; port: number } | { socket: netModule.Socket; host: string }): tlsModule.TLSSocket {
+    const net = (netOnce ??= require("node:net") as typeof netModule);
+    const tls = (tlsOnce ??= require("node:tls") as typeof tlsModule);
+    const origin = `${url.protocol}//${url.host}`;
+    const session = this.#sessions.get(origin);
+    const secure = tls.connect({
+      ...target,
+      servername: net.isIP(host) === 0 ? host : undefined,
+      rejectUnauthorized: this.options.tls?.strictSSL ?? true,
+      ...(this.options.tls?.ca !== undefined ? { ca: this.options.tls.ca } : {}),
+      ALPNProtocols: ["http/1.1"],
+      ...(session !== undefined ? { session } : {}),
+    });
+    // TLS session resumption spares later connections to the same origin a full handshake.
+    secure.on("session", (ticket: Buffer) => this.#sessions.set(origin, ticket));
+    return secure;
+  }
+
+  /** Wires a connection's socket to whichever request owns it. `describe` may reword a socket error. */
+  #ready(connection: Connection, describe?: (error: NodeJS.ErrnoException) => NodeJS.ErrnoException): Connection {
+    const socket = connection.socket;
     socket.on("data", (chunk: Buffer) => {
       if (connection.onData !== undefined) connection.onData(chunk);
       else this.#drop(connection); // bytes nobody asked for: the connection is out of step
@@ -282,7 +376,7 @@ export class Http1Pool {
       else this.#drop(connection);
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (connection.onEnd !== undefined) connection.onEnd(error);
+      if (connection.onEnd !== undefined) connection.onEnd(describe === undefined ? error : describe(error));
       else this.#drop(connection);
     });
     socket.on("close", () => {

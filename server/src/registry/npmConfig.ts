@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import * as ini from "ini";
+import { proxyEnvironment, proxyFor, type ProxyChoice, type ProxySettings } from "./proxy";
 import { redactUrl } from "./redact";
 
 export const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
@@ -54,6 +55,10 @@ export interface NpmConfig {
   registryFor(packageName: string): string;
   /** `Bearer …` or `Basic …` for a request to `url`, decided from that URL alone; undefined when none applies. */
   authHeaderFor(url: string | URL): string | undefined;
+  /** `https-proxy` / `proxy` / `noproxy` and the environment's proxy variables (see proxy.ts). */
+  readonly proxy: ProxySettings;
+  /** The proxy a request to `url` goes through, as npm would choose it (see proxy.ts). */
+  proxyFor(url: URL): ProxyChoice;
 }
 
 type Value = string | boolean | string[];
@@ -135,7 +140,20 @@ export function loadNpmConfig(options: LoadNpmConfigOptions): NpmConfig {
   const ca = caOf(settings, problems);
   if (ca !== undefined) tls.ca = ca;
 
-  return new LoadedNpmConfig(registry, scopes, tls, problems, files, ignoredFiles, credentials, legacy);
+  // npm-registry-fetch: `proxy: opts.httpsProxy || opts.proxy` for every request; an empty value or `false` leaves
+  // the choice to the environment, as there.
+  const proxyKey = ["https-proxy", "proxy"].find((key) => (str(key) ?? "").trim() !== "" && str(key) !== "false");
+  const noProxy = settings.get("noproxy")?.value;
+  const proxy: ProxySettings = {
+    configured: proxyKey === undefined ? undefined : str(proxyKey)!.trim(),
+    configuredIn: proxyKey === undefined ? undefined : `${proxyKey} (${settings.get(proxyKey)!.file})`,
+    noProxy: Array.isArray(noProxy) ? noProxy.join(",") : typeof noProxy === "string" && noProxy.trim() !== "" ? noProxy : undefined,
+    env: proxyEnvironment(env),
+  };
+  const chosen = proxyKey === undefined ? undefined : proxyFor(new URL(registry), { configured: proxy.configured, configuredIn: proxy.configuredIn, env: {} });
+  if (chosen !== undefined && !(chosen instanceof URL)) problems.push({ file: settings.get(proxyKey!)!.file, message: `Unusable ${proxyKey}: ${chosen.problem}.` });
+
+  return new LoadedNpmConfig(registry, scopes, tls, proxy, problems, files, ignoredFiles, credentials, legacy);
 }
 
 class LoadedNpmConfig implements NpmConfig {
@@ -147,6 +165,7 @@ class LoadedNpmConfig implements NpmConfig {
     readonly registry: string,
     readonly scopes: Readonly<Record<string, string>>,
     readonly tls: TlsSettings,
+    readonly proxy: ProxySettings,
     readonly problems: readonly ConfigProblem[],
     readonly files: readonly string[],
     readonly ignoredFiles: readonly string[],
@@ -163,6 +182,8 @@ class LoadedNpmConfig implements NpmConfig {
     const scope = packageName.slice(0, packageName.indexOf("/") === -1 ? undefined : packageName.indexOf("/"));
     return this.scopes[scope] ?? this.registry;
   };
+
+  readonly proxyFor = (url: URL): ProxyChoice => proxyFor(url, this.proxy);
 
   readonly authHeaderFor = (url: string | URL): string | undefined => {
     // No credentials at all (most machines, every CI job without a token): nothing to look up, for each of thousands
@@ -227,6 +248,10 @@ class LoadedNpmConfig implements NpmConfig {
       registry: redactUrl(this.registry),
       scopes: Object.fromEntries(Object.entries(this.scopes).map(([s, u]) => [s, redactUrl(u)])),
       tls: { strictSSL: this.tls.strictSSL, ca: this.tls.ca === undefined ? undefined : `${this.tls.ca.length} certificate(s)` },
+      // A proxy URL may carry credentials in its userinfo: shown redacted.
+      proxy: this.proxy.configured === undefined ? undefined : redactUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(this.proxy.configured) ? this.proxy.configured : `http://${this.proxy.configured}`),
+      proxyFromEnvironment: Object.keys(this.proxy.env).filter((k) => k !== "no_proxy"),
+      noProxy: this.proxy.noProxy ?? this.proxy.env.no_proxy,
       credentialsFor: [...new Set([...this.#credentials.keys()].map((k) => k.slice(0, k.lastIndexOf(":"))))],
       legacyCredentials: this.#legacy.size > 0,
       files: this.files,

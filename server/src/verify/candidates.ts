@@ -53,7 +53,7 @@ export async function findVerifiedCandidates(engine: VerificationEngine, query: 
     trusted: options.trusted,
     overrides: options.registry === undefined ? {} : { registry: options.registry },
   });
-  const http = new HttpClient({ ...options.http, timeoutMs: Math.min(options.http?.timeoutMs ?? LOOKUP_TIMEOUT_MS, LOOKUP_TIMEOUT_MS), authHeaderFor: (url) => config.authHeaderFor(url), tls: config.tls });
+  const http = new HttpClient({ ...options.http, timeoutMs: Math.min(options.http?.timeoutMs ?? LOOKUP_TIMEOUT_MS, LOOKUP_TIMEOUT_MS), authHeaderFor: (url) => config.authHeaderFor(url), proxyFor: (url) => config.proxyFor(url), tls: config.tls });
   const signal = query.signal === undefined ? AbortSignal.timeout(30_000) : AbortSignal.any([query.signal, AbortSignal.timeout(30_000)]);
   const skipped: CandidateAnswer["skipped"] = [];
   try {

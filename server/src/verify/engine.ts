@@ -383,13 +383,13 @@ export class VerificationEngine implements Checker {
 
   #clientFor(config: NpmConfig): HttpClient {
     // One client per distinct configuration keeps its keep-alive sockets and ETag cache across checks.
-    const fingerprint = JSON.stringify([config.files, config.registry, config.scopes, config.tls.strictSSL, config.tls.ca?.length, config.authHeaderFor(config.registry) !== undefined]);
+    const fingerprint = JSON.stringify([config.files, config.registry, config.scopes, config.tls.strictSSL, config.tls.ca?.length, config.authHeaderFor(config.registry) !== undefined, config.proxy]);
     let client = this.#clients.get(fingerprint);
     if (client === undefined) {
       // A small ETag cache: verdicts are cached above it, so packuments are rarely asked for twice (a version's full
       // packument for its history, candidates for a quick fix), and the language server's whole budget is 200 MB
       // (issue #7): 4 MiB of bodies, not the 128 MiB default.
-      client = new HttpClient({ cacheBytes: 4 * 1024 * 1024, cacheEntries: 200, ...this.options.http, authHeaderFor: (url) => config.authHeaderFor(url), tls: config.tls });
+      client = new HttpClient({ cacheBytes: 4 * 1024 * 1024, cacheEntries: 200, ...this.options.http, authHeaderFor: (url) => config.authHeaderFor(url), proxyFor: (url) => config.proxyFor(url), tls: config.tls });
       this.#clients.set(fingerprint, client);
     }
     return client;

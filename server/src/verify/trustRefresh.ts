@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import * as path from "node:path";
 import seeds from "@sigstore/tuf/seeds.json";
 import { HttpClient } from "../registry/http";
+import type { ProxyChoice } from "../registry/proxy";
 import { NPMJS_REGISTRY_KEYS, keyIdOf, parseKeysResponse, type RegistryKey } from "./npmKeys";
 import { shippedTrustedRoot, trustedRootFromJSON, type LoadedTrustedRoot } from "./trustedRoot";
 
@@ -33,6 +34,8 @@ export interface TrustRefresherOptions {
   cacheDir: string | undefined;
   keysUrl?: string;
   tufMirrorUrl?: string;
+  /** The proxy for the keys request (the TUF client reads the environment's proxy variables itself). */
+  proxyFor?: (url: URL) => ProxyChoice;
   /** Deadline of the keys request and of each TUF fetch. Default 3 s. */
   fetchTimeoutMs?: number;
   /** Nothing in the refresh waits longer than this. Default 8 s. */
@@ -67,7 +70,8 @@ const KEYS_FORMAT = "provenance-lens-npm-keys";
 export class TrustRefresher implements TrustRefresh {
   /** Plain-words problems met while loading or refreshing (impostor keys, unusable cached files, failures). */
   readonly problems: string[] = [];
-  readonly #o: Required<Omit<TrustRefresherOptions, "cacheDir">>;
+  readonly #o: Required<Omit<TrustRefresherOptions, "cacheDir" | "proxyFor">>;
+  readonly #proxyFor: ((url: URL) => ProxyChoice) | undefined;
   readonly #dir: string | undefined;
   #loaded = false;
   #added: RegistryKey[] = [];
@@ -81,6 +85,7 @@ export class TrustRefresher implements TrustRefresh {
 
   constructor(options: TrustRefresherOptions) {
     this.#dir = options.cacheDir === undefined ? undefined : path.join(options.cacheDir, "trust");
+    this.#proxyFor = options.proxyFor;
     this.#o = {
       keysUrl: options.keysUrl ?? NPMJS_KEYS_URL,
       tufMirrorUrl: (options.tufMirrorUrl ?? SIGSTORE_TUF_MIRROR_URL).replace(/\/+$/, ""),
@@ -255,7 +260,7 @@ export class TrustRefresher implements TrustRefresh {
 
   /** Resolves undefined on success, else why not. */
   async #refreshKeys(): Promise<string | undefined> {
-    const http = new HttpClient({ timeoutMs: this.#o.fetchTimeoutMs, retries: 0, maxBytes: 1024 * 1024, maxSockets: 1 });
+    const http = new HttpClient({ timeoutMs: this.#o.fetchTimeoutMs, retries: 0, maxBytes: 1024 * 1024, maxSockets: 1, proxyFor: this.#proxyFor });
     try {
       const answer = await http.get(this.#o.keysUrl, { signal: this.#abort.signal });
       if (!answer.ok) return answer.error.message.replace(/\.$/, "");

@@ -13,6 +13,7 @@ import { VerificationEngine, type EngineOptions } from "../../../server/src/veri
 import { trustedRootFromJSON } from "../../../server/src/verify/trustedRoot";
 import { startTestRegistry, type Misbehaviour, type PackageSpec, type TestRegistry } from "../../registry";
 import { isolatedConfig, lockedPackage, projectDir } from "../../hostile/harness";
+import { startProxy } from "../registry/proxyServer";
 
 interface Case {
   name: string;
@@ -87,6 +88,21 @@ describe("verification engine against the loopback registry", () => {
     assert.match(good.provenance.workflow ?? "", /\.github\/workflows\//);
     assert.match(good.provenance.sourceCommit ?? "", /^[0-9a-f]{40}$/);
     assert.ok(good.provenance.logIndex !== undefined);
+  });
+
+  test("through the project's proxy (.npmrc proxy=) every verdict is the same as direct", async () => {
+    const proxy = await startProxy();
+    try {
+      const direct = await check(new VerificationEngine(engineOptions), packages);
+      const engine = new VerificationEngine(engineOptions);
+      const proxied = await check(engine, packages, projectDir(`proxy=${proxy.origin}\n`));
+      for (const pkg of packages) assert.equal(proxied.verdicts.get(packageKey(pkg))?.status, direct.verdicts.get(packageKey(pkg))?.status, pkg.name);
+      const forwarded = proxy.seen.filter((s) => s.kind === "forward" && s.target.startsWith(registry.url));
+      assert.equal(forwarded.length, engine.lastStats.requests, "every request went through the proxy");
+      assert.ok(forwarded.length >= packages.length);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test("a warm re-check answers verified and signed packages from the cache with no request", async () => {
