@@ -146,6 +146,8 @@ export async function showHoverAtCursor(page: Page, mustContain: string): Promis
 export interface TreeRow {
   level: number;
   label: string;
+  /** aria-expanded: "true", "false", or null for a leaf. */
+  expanded: string | null;
 }
 
 /** Rows of a view's tree, in the order shown, with their depth. */
@@ -153,6 +155,7 @@ export async function readTree(view: Locator): Promise<TreeRow[]> {
   return view.locator(".monaco-list-row").evaluateAll((elements) =>
     elements.map((element) => ({
       level: Number(element.getAttribute("aria-level") ?? "0"),
+      expanded: element.getAttribute("aria-expanded"),
       // Name and description ("pin-me" "1.0.0"), as the row shows them.
       label: ((element.querySelector(".monaco-icon-label") as PageElement | null)?.innerText ?? element.textContent ?? "").replace(/\s+/g, " ").trim(),
     })),
@@ -183,16 +186,29 @@ export async function expandGroups(view: Locator, isGroup: (label: string) => bo
   const rows = view.locator(".monaco-list-row");
   // Bounded: a view with more collapsed groups than this is not the fixture's.
   for (let round = 0; round < 20; round++) {
-    const states = await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute("aria-expanded")));
-    const labels = (await readTree(view)).map((row) => row.label);
-    const index = labels.findIndex((label, i) => states[i] === "false" && isGroup(label));
-    if (index < 0) return readTree(view);
+    // States and labels from one reading: read apart, a row the tree inserted in between (the children of the group
+    // expanded last) shifted one list against the other, and a collapsed group went unseen.
+    const shown = await readTree(view);
+    const index = shown.findIndex((row) => row.expanded === "false" && isGroup(row.label));
+    if (index < 0) return settledTree(view, shown);
     const row = rows.nth(index);
     const id = await row.getAttribute("id");
     await row.locator(".monaco-tl-twistie").click();
     await view.locator(`.monaco-list-row[id="${id ?? ""}"][aria-expanded="true"]`).waitFor({ timeout: PAGE_WAIT_MS });
   }
   throw new Error("the tree kept showing collapsed groups after 20 expansions");
+}
+
+/** The tree once two readings 100 ms apart agree: a group's children may be rendered a frame after it says expanded. */
+async function settledTree(view: Locator, first: TreeRow[]): Promise<TreeRow[]> {
+  let last = first;
+  for (const started = Date.now(); Date.now() - started < PAGE_WAIT_MS; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = await readTree(view);
+    if (JSON.stringify(next) === JSON.stringify(last)) return next;
+    last = next;
+  }
+  return last;
 }
 
 /** Opens the quick-fix menu at the cursor and applies the action whose title starts with `titleStart`. */
