@@ -121,6 +121,7 @@ export interface Finding {
 /** A fact about a whole registry, reported once instead of once per package. */
 export interface RegistryNotice {
   registry: string;
-  kind: "no-signatures" | "unreachable" | "keys-unavailable" | "auth-required";
+  /** "config": npm's configuration has problems (an unreadable .npmrc, an unset ${VAR}, an unusable proxy or cafile). */
+  kind: "no-signatures" | "unreachable" | "keys-unavailable" | "auth-required" | "config";
   message: string;
 }

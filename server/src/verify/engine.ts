@@ -167,6 +167,11 @@ export class VerificationEngine implements Checker {
     }
 
     const notices: RegistryNotice[] = [];
+    // Said once per check, in plain words: otherwise a mistyped .npmrc shows only as its consequences (a 401, a
+    // connection error) on every package.
+    if (config.problems.length > 0) {
+      notices.push({ registry: redactUrl(config.registry), kind: "config", message: `npm configuration: ${config.problems.map((p) => `${p.file}: ${p.message.replace(/\.$/, "")}`).join("; ")}.` });
+    }
     for (const state of registries.values()) {
       if (stall.signal.aborted && state.unreachable === undefined && blockedStates.has(state)) {
         state.unreachable = `nothing completed for ${Math.round(stallMs / 1000)} s, so the check was stopped`;

@@ -105,6 +105,18 @@ describe("verification engine against the loopback registry", () => {
     }
   });
 
+  test("npm configuration problems are said once, as a notice, and the check goes on", async () => {
+    const engine = new VerificationEngine(engineOptions);
+    const result = await check(engine, packages, projectDir("cafile=/nonexistent/ca.pem\nregistry-typo=${PL_UNSET_FOR_TEST}\n"));
+    const config = result.notices.filter((n) => n.kind === "config");
+    assert.equal(config.length, 1, JSON.stringify(result.notices));
+    assert.match(config[0].message, /^npm configuration: \S*\.npmrc: /);
+    assert.match(config[0].message, /\.npmrc: cafile \/nonexistent\/ca\.pem could not be read: ENOENT[;.]/);
+    assert.match(config[0].message, /\.npmrc: The value of "registry-typo" refers to the unset environment variable PL_UNSET_FOR_TEST; it was left as written[;.]/);
+    assert.doesNotMatch(config[0].message, /\.;|\.\.$/);
+    assert.equal(result.verdicts.get(packageKey(packages[1]))?.status, "signed", "the rest of the check is unaffected");
+  });
+
   test("a warm re-check answers verified and signed packages from the cache with no request", async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), "pl-cache-"));
     const wanted = packages.filter((_, i) => ["good-provenance", "good-signed", "@scope/good-scoped"].includes(CASES[i].name));
