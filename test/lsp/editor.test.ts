@@ -258,6 +258,22 @@ describe("a registry that strips signatures", () => {
   });
 });
 
+describe("a project whose .npmrc has a problem", () => {
+  test("is told once, at information level, and every package is still checked", () => {
+    const project = writeProject(DIRECT);
+    writeFileSync(path.join(project.dir, ".npmrc"), "cafile=/nonexistent/ca.pem\n");
+    return session({ settings: { ...settings, cachePath: mkdtempSync(path.join(tmpdir(), "pl-editor-cache-")) } }, async (client) => {
+      await openChecked(client, project.lockfileUri, project.lockText);
+      const diagnostics = client.diagnostics(project.lockfileUri);
+      const notices = diagnostics.filter((d) => d.code === "registry-notice");
+      assert.equal(notices.length, 1, JSON.stringify(diagnostics));
+      assert.match(notices[0].message, /^npm configuration: .*\.npmrc: cafile \/nonexistent\/ca\.pem could not be read: ENOENT\.$/);
+      assert.equal(notices[0].severity, 3, "information");
+      assert.ok(diagnostics.some((d) => d.code === "invalid"), "the tampered package is still found");
+    });
+  });
+});
+
 describe("an untrusted workspace", () => {
   test("ignores the workspace's registry setting and contacts no registry", async () => {
     const project = writeProject(DIRECT);

@@ -228,13 +228,14 @@ export function diagnosticsFor(analysis: LockfileAnalysis, context: DiagnosticCo
   const aggregate = (code: AggregateCode, severity: DiagnosticSeverity | undefined, message: string) => {
     if (severity !== undefined) diagnostics.push({ range: top, severity, code, codeDescription: { href: docsLink(code) }, source: DIAGNOSTIC_SOURCE, message });
   };
-  for (const notice of analysis.result.notices) aggregate("registry-notice", unverifiable, notice.message);
+  // What a user's .npmrc gets wrong is a fact to know, not a finding about this lockfile: never louder than information.
+  const quiet = unverifiable === undefined ? undefined : (Math.max(unverifiable, DiagnosticSeverity.Information) as DiagnosticSeverity);
+  for (const notice of analysis.result.notices) aggregate("registry-notice", notice.kind === "config" ? quiet : unverifiable, notice.message);
   if (aggregated.registry.count > 0) {
     aggregate("unverifiable-registry", unverifiable, `${plural(aggregated.registry.count, "package")} could not be verified because of their registry: ${aggregated.registry.reason ?? "it did not answer."}`);
   }
   if (aggregated.offline.count > 0) {
     // Being offline is a choice, not a finding: never louder than information.
-    const quiet = unverifiable === undefined ? undefined : Math.max(unverifiable, DiagnosticSeverity.Information) as DiagnosticSeverity;
     aggregate("unverifiable-offline", quiet, `${plural(aggregated.offline.count, "package")} not verified: offline, and no verdict for them is cached. ${aggregated.offline.reason ?? ""}`.trim());
   }
   return diagnostics;
