@@ -183,18 +183,19 @@ export async function showView(page: Page, containerTitle: string, viewTitle: st
  * expanded; then returns the rows shown.
  */
 export async function expandGroups(view: Locator, isGroup: (label: string) => boolean): Promise<TreeRow[]> {
-  const rows = view.locator(".monaco-list-row");
-  // Bounded: a view with more collapsed groups than this is not the fixture's.
+  // Rows are found by label, not by position: a list row's id is its index, and the rows below a group move down when
+  // the tree renders its children, which it may do after the group already says it is expanded.
   for (let round = 0; round < 20; round++) {
-    // States and labels from one reading: read apart, a row the tree inserted in between (the children of the group
-    // expanded last) shifted one list against the other, and a collapsed group went unseen.
-    const shown = await readTree(view);
-    const index = shown.findIndex((row) => row.expanded === "false" && isGroup(row.label));
-    if (index < 0) return settledTree(view, shown);
-    const row = rows.nth(index);
-    const id = await row.getAttribute("id");
-    await row.locator(".monaco-tl-twistie").click();
-    await view.locator(`.monaco-list-row[id="${id ?? ""}"][aria-expanded="true"]`).waitFor({ timeout: PAGE_WAIT_MS });
+    const shown = await settledTree(view, await readTree(view));
+    const group = shown.find((row) => row.expanded === "false" && isGroup(row.label));
+    if (group === undefined) return shown;
+    const escaped = group.label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    await view.locator(".monaco-list-row").filter({ hasText: new RegExp(`^\\s*${escaped}`) }).first().locator(".monaco-tl-twistie").click();
+    const started = Date.now();
+    while (!(await readTree(view)).some((row) => row.label === group.label && row.expanded === "true")) {
+      if (Date.now() - started > PAGE_WAIT_MS) throw new Error(`the group "${group.label}" did not expand`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
   throw new Error("the tree kept showing collapsed groups after 20 expansions");
 }
