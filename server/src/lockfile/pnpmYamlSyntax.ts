@@ -243,4 +243,3 @@ export function readsAsItself(value: string): boolean {
     value.charCodeAt(value.length - 1) !== 58
   );
 }
-

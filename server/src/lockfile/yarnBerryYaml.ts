@@ -131,7 +131,6 @@ function fieldBit(key: string): number {
   }
 }
 
-
 /** Whether `name` is among the names (even places) of the first n strings of a name, range... list. */
 function namedAt(list: string[], n: number, name: string): boolean {
   for (let k = 0; k < n; k += 2) if (list[k] === name) return true;

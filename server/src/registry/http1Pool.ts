@@ -266,12 +266,9 @@ export class Http1Pool {
   }
 
   #connect(url: URL, origin: string, proxy?: URL): Connection {
-    // URL.hostname keeps the brackets of an IPv6 literal; sockets want the bare address.
-    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    const [host, port] = hostAndPort(url);
     if (proxy === undefined) return this.#ready({ socket: this.#open(url, host, port), origin, unrefd: false, closed: false });
-    const proxyHost = proxy.hostname.startsWith("[") ? proxy.hostname.slice(1, -1) : proxy.hostname;
-    const toProxy = this.#open(proxy, proxyHost, Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80));
+    const toProxy = this.#open(proxy, ...hostAndPort(proxy));
     const connection: Connection = { socket: toProxy, origin, unrefd: false, closed: false };
     const where = redactUrl(proxy);
     let connected = false;
@@ -385,6 +382,12 @@ export class Http1Pool {
     });
     return connection;
   }
+}
+
+/** The address and port to connect to (URL.hostname keeps the brackets of an IPv6 literal; sockets want it bare). */
+function hostAndPort(url: URL): [string, number] {
+  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  return [host, Number(url.port) || (url.protocol === "https:" ? 443 : 80)];
 }
 
 function settled(outcome: WireOutcome): WireRequest {

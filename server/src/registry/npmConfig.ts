@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import * as ini from "ini";
-import { proxyEnvironment, proxyFor, type ProxyChoice, type ProxySettings } from "./proxy";
+import { parseProxyUrl, proxyEnvironment, proxyFor, type ProxyChoice, type ProxySettings } from "./proxy";
 import { redactUrl } from "./redact";
 
 export const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
@@ -249,7 +249,7 @@ class LoadedNpmConfig implements NpmConfig {
       scopes: Object.fromEntries(Object.entries(this.scopes).map(([s, u]) => [s, redactUrl(u)])),
       tls: { strictSSL: this.tls.strictSSL, ca: this.tls.ca === undefined ? undefined : `${this.tls.ca.length} certificate(s)` },
       // A proxy URL may carry credentials in its userinfo: shown redacted.
-      proxy: this.proxy.configured === undefined ? undefined : redactUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(this.proxy.configured) ? this.proxy.configured : `http://${this.proxy.configured}`),
+      proxy: this.proxy.configured === undefined ? undefined : redactUrl(parseProxyUrl(this.proxy.configured) ?? "(invalid URL)"),
       proxyFromEnvironment: Object.keys(this.proxy.env).filter((k) => k !== "no_proxy"),
       noProxy: this.proxy.noProxy ?? this.proxy.env.no_proxy,
       credentialsFor: [...new Set([...this.#credentials.keys()].map((k) => k.slice(0, k.lastIndexOf(":"))))],

@@ -50,6 +50,18 @@ export function bypassesProxy(hostname: string, noProxy: string | undefined): bo
   });
 }
 
+/** A proxy setting as a URL (npm accepts a bare host:port, meaning http); undefined when it is not one. */
+export function parseProxyUrl(raw: string): URL | undefined {
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parsed proxy settings, by text and where they were set: asked for on every request of a check. */
+const parsed = new Map<string, Exclude<ProxyChoice, undefined>>();
+
 /** The proxy for a request to `url` under these settings. */
 export function proxyFor(url: URL, settings: ProxySettings): ProxyChoice {
   const fromEnv = url.protocol === "https:" ? settings.env.https_proxy : settings.env.https_proxy ?? settings.env.http_proxy ?? settings.env.proxy;
@@ -57,17 +69,19 @@ export function proxyFor(url: URL, settings: ProxySettings): ProxyChoice {
   if (raw === undefined) return undefined;
   if (bypassesProxy(url.hostname, settings.noProxy ?? settings.env.no_proxy)) return undefined;
   const where = settings.configured !== undefined ? (settings.configuredIn ?? "the npm config") : "the environment";
-  let proxy: URL;
-  try {
-    // npm accepts a bare host:port, meaning http.
-    proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
-  } catch {
-    return { problem: `the proxy set in ${where} is not a valid URL` };
+  const key = `${raw}\n${where}`;
+  let choice = parsed.get(key);
+  if (choice === undefined) {
+    const proxy = parseProxyUrl(raw);
+    if (proxy === undefined) choice = { problem: `the proxy set in ${where} is not a valid URL` };
+    else if (proxy.protocol !== "http:" && proxy.protocol !== "https:") {
+      choice = { problem: `the proxy ${redactUrl(proxy)} set in ${where} uses ${proxy.protocol.slice(0, -1)}, and only http and https proxies are supported` };
+    } else choice = proxy;
+    // A process sees a handful of proxy settings; the bound only guards a long-lived server against churn.
+    if (parsed.size >= 64) parsed.clear();
+    parsed.set(key, choice);
   }
-  if (proxy.protocol !== "http:" && proxy.protocol !== "https:") {
-    return { problem: `the proxy ${redactUrl(proxy)} set in ${where} uses ${proxy.protocol.slice(0, -1)}, and only http and https proxies are supported` };
-  }
-  return proxy;
+  return choice;
 }
 
 /** `Basic …` from a proxy URL's userinfo (percent-decoded, as npm's proxy agents do); undefined without one. */
